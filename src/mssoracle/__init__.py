@@ -1,0 +1,21 @@
+"""mssoracle: oracle upper bounds for music source separation.
+
+Axis convention
+---------------
+Inside the package, signals are ``(..., channels, time)`` arrays and transform
+coefficients are lists (one entry per *group* of bins sharing a time
+resolution) of complex arrays ``(..., channels, bins_g, frames_g)``.  At the
+BSS Eval boundary (:mod:`mssoracle.bsseval`) arrays follow museval's
+``(nsrc, nsampl, nchan)`` convention so that the engine is a drop-in
+replacement for ``museval.evaluate``.
+"""
+
+__version__ = "0.1.0"
+
+from .errors import (  # noqa: F401
+    AudioError,
+    DatasetError,
+    MssOracleError,
+    ParameterError,
+    SilentSourceError,
+)
