@@ -15,6 +15,8 @@ from .errors import MssOracleError
 
 #: sub-command name -> module under mssoracle.commands
 COMMANDS = {
+    "eval": "eval",
+    "compare-sisec18": "compare_sisec18",
 }
 
 

@@ -1,0 +1,83 @@
+"""``mssoracle eval``: oracle estimates for every track x transform x oracle, scored with BSS Eval v4."""
+
+import os
+from pathlib import Path
+
+from ..errors import ParameterError
+from ._common import add_data_options, open_dataset_from_args, split_oracle_specs, split_transform_specs
+
+DEFAULT_ORACLES = "irm1,mpi"
+DEFAULT_TRANSFORMS = "stft:2048,stft:4096"
+SISEC18_ORACLES = "irm1,irm2,ibm1,ibm2,mwf,mix"
+
+
+def add_parser(subparsers, name):
+    p = subparsers.add_parser(
+        name, help="oracle separation scores (BSS Eval v4) for transforms x oracles",
+        description="Build the oracle estimate of every target for each transform x oracle, score it with "
+                    "BSS Eval v4 (museval-exact) and print the median scores over frames and tracks.",
+    )
+    add_data_options(p)
+    p.add_argument("--oracle", action="append", metavar="LIST",
+                   help=f"comma-separated oracles (default {DEFAULT_ORACLES}; with --preset sisec18: "
+                        f"{SISEC18_ORACLES}); see `mssoracle oracles`")
+    p.add_argument("--transform", action="append", metavar="LIST",
+                   help=f"comma-separated transform specs (default {DEFAULT_TRANSFORMS}), e.g. stft:4096:1024, "
+                        "stft:n_fft=4096,hop=1024,window=hann, nsgt:bark:262:32.9, slicq:log:262:32.9")
+    p.add_argument("--preset", choices=["sisec18"],
+                   help="sisec18: sigsep-mus-oracle's STFT (scipy, 2048 Hann, 50%% overlap) and the "
+                        "SiSEC 2018 oracles, for `mssoracle compare-sisec18`")
+    p.add_argument("--mixture", choices=["file", "sum"], default="file",
+                   help="mixture given to the oracles: the mixture file (default, as SiSEC) or the sum of stems")
+    p.add_argument("--targets", help="comma-separated targets to print and save (scoring always includes every "
+                                     "source of an evaluation)")
+    p.add_argument("--out", default="mssoracle-out", help="output folder (default ./mssoracle-out)")
+    p.add_argument("--save-estimates", action="store_true", help="also write the estimates as WAV files")
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes, one track each (default 1)")
+    p.add_argument("--win", type=float, default=1.0, help="BSS Eval window in seconds (default 1.0)")
+    p.add_argument("--hop", type=float, default=1.0, help="BSS Eval hop in seconds (default 1.0)")
+    p.add_argument("--backend", choices=["numpy", "torch"], default="numpy", help="BSS Eval backend")
+    p.add_argument("--device", help="torch device for --backend torch, e.g. cuda")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(run=run)
+    return p
+
+
+def run(args):
+    from ..experiment import Experiment, ProcessExecutor, SerialExecutor, run_experiment
+    from ..results import format_results
+
+    transforms = split_transform_specs(args.transform or [])
+    oracles = split_oracle_specs(args.oracle or [])
+    if args.preset == "sisec18":
+        from ..transforms.stft import SISEC18_STFT_SPEC
+
+        if transforms:
+            raise ParameterError("--preset sisec18 fixes the transform; drop --transform")
+        transforms = [SISEC18_STFT_SPEC]
+        oracles = oracles or split_oracle_specs([SISEC18_ORACLES])
+    transforms = transforms or split_transform_specs([DEFAULT_TRANSFORMS])
+    oracles = oracles or split_oracle_specs([DEFAULT_ORACLES])
+    if args.jobs < 1:
+        raise ParameterError(f"--jobs must be at least 1, got {args.jobs}")
+    targets = [t.strip() for t in args.targets.split(",") if t.strip()] if args.targets else None
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ParameterError(f"--out {out}: exists and is not a folder")
+    dataset = open_dataset_from_args(args)
+    experiment = Experiment(
+        dataset=dataset, transforms=transforms, oracles=oracles, out=out, mixture=args.mixture,
+        targets=targets, win=args.win, hop=args.hop, save_estimates=args.save_estimates,
+        backend=args.backend, device=args.device,
+    )
+    if targets:
+        stems = tuple(dataset[0].stem_names)
+        valid = stems + (("accompaniment",) if "vocals" in stems and len(stems) > 1 else ())
+        unknown = [t for t in targets if t not in valid]
+        if unknown:
+            raise ParameterError(f"--targets: unknown target(s) {', '.join(unknown)}; valid: {', '.join(valid)}")
+    executor = ProcessExecutor(args.jobs) if args.jobs > 1 else SerialExecutor()
+    table = run_experiment(experiment, executor=executor, progress=not args.no_progress)
+    print(format_results(table))
+    print(f"\nscores: {out / 'scores'}{os.sep}  table: {out / 'results.csv'}")
+    return 0
