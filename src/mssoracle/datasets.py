@@ -695,10 +695,11 @@ def open_dataset(root=None, *, subset="test", split=None, n_tracks=None, seed=0,
     if not tracks:
         if split is not None:
             n_train = sum(1 for why in others.values() if "split" in why)
-            raise DatasetError(f"{rroot / 'train'}: none of its {n_train} track(s) is in the MUSDB18 {split!r} split "
-                               f"(the {len(MUSDB_VALIDATION_TRACKS)} validation tracks, e.g. "
-                               f"{MUSDB_VALIDATION_TRACKS[0]!r}, and the other train tracks); "
-                               "drop --split or use the full MUSDB18 train set")
+            what = (f"the official {len(MUSDB_VALIDATION_TRACKS)} validation tracks, e.g. "
+                    f"{MUSDB_VALIDATION_TRACKS[0]!r}" if split == "valid" else
+                    f"the train tracks outside the {len(MUSDB_VALIDATION_TRACKS)} validation tracks")
+            raise DatasetError(f"{rroot / 'train'}: none of its {n_train} track(s) is in the MUSDB18 {split!r} "
+                               f"split ({what}); drop --split, or use the full MUSDB18 train set")
         raise DatasetError(f"{rroot}: no tracks; {_WHAT_TO_DO}")
 
     if track_names is not None:
