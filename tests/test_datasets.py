@@ -120,6 +120,13 @@ def test_shared_stem_file_matches_ffmpeg_decoded_wavs():
     for s in D.MUSDB_TARGETS:
         assert mp4.stems[s].shape == (2, 300032)
         assert np.abs(mp4.stems[s] - wav.stems[s]).max() < 1e-4
+    # the edit list is really there: ignoring it gives 295 whole AAC frames, 2048 priming samples first
+    import av
+
+    with av.open(str(ds[0].path), options={"ignore_editlist": "1"}) as c:
+        raw = np.concatenate([f.to_ndarray() for f in c.decode(c.streams.audio[0])], axis=1)
+    assert raw.shape == (2, 295 * 1024)
+    np.testing.assert_allclose(raw[:, 2048:], mp4.mixture, rtol=0, atol=1e-6)
 
 
 @requires_shared
