@@ -70,7 +70,7 @@ def read_audio(path, *, dtype=np.float64, check=True):
     ----------
     path : str or Path
         WAV, FLAC, OGG or any format libsndfile reads.  For ``.stem.mp4``
-        files use :func:`mssoracle.datasets.read_stems`.
+        files use :func:`mssoracle.datasets.read_stem_file`.
     dtype : numpy dtype
         Output dtype (float32 or float64).
     check : bool
