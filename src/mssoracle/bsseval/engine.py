@@ -1,0 +1,913 @@
+"""BSS Eval v4 (and v3) engine, numerically equal to museval 0.4.1, much faster.
+
+museval's ``bss_eval`` (after mir_eval) projects every estimate on the span of
+the references delayed by 0..``filters_len - 1`` samples.  The least-squares
+filters solve ``G C = D`` where ``G`` is the Gram matrix of the delayed
+references and ``D`` holds the correlations between delayed references and
+the estimate.  Per frame, the four metrics are energy ratios of the true
+source, of the two projections (on the own reference, ``P_j``, and on all
+references, ``P``) and of the estimate.
+
+This module computes exactly the same quantities, reorganised:
+
+* every correlation needed (references with references, references with
+  estimates) is only needed for lags ``0..filters_len - 1``; they are
+  accumulated per frame with short block FFTs (overlap-save, 4096 points)
+  instead of one ``2**24``-point FFT per pair;
+* the whole-track correlations (v4) are the sum of the per-frame ones plus the
+  few products that straddle frame boundaries;
+* ``G`` is factorised once (Cholesky) and serves every estimate;
+* the energy of a projection over a frame is a quadratic form of the frame's
+  reference correlations with the autocorrelation of the filters
+  (``||sum_a u_a * x_a||^2 = sum_ab sum_d r_ab(d) W_ab(d)``), so no projection
+  is ever synthesised: one matrix product gives every frame's energies.
+
+Shapes follow museval at the boundary: ``(nsrc, nsampl, nchan)``.
+"""
+
+import math
+import os
+import warnings
+
+import numpy as np
+
+from ..errors import AudioError, ParameterError, SilentSourceError
+
+__all__ = ["evaluate", "Evaluator", "IllConditionedWarning", "framing", "COND_WARN", "MAX_SOURCES"]
+
+#: condition number above which SIR/ISR/SAR are rounding noise (a warning is issued)
+COND_WARN = 1e12
+#: museval's ``MAX_SOURCES``
+MAX_SOURCES = 100
+
+_EPS = np.finfo(float).eps
+# samples per chunk of the correlation pass (bounds the working memory)
+_CHUNK_SAMPLES = 1 << 18
+# block FFT size of the correlation pass
+_NFFT_BLOCK = 4096
+
+
+class IllConditionedWarning(UserWarning):
+    """The reference Gram matrix is nearly singular: SIR, ISR and SAR are unreliable (SDR is not affected)."""
+
+
+def _workers():
+    return os.cpu_count() or 1
+
+
+# ---------------------------------------------------------------------------
+# input validation
+# ---------------------------------------------------------------------------
+
+
+def _as_sources(x, name):
+    """museval's input conventions -> float64 ``(nsrc, nsampl, nchan)``."""
+    if isinstance(x, (list, tuple)):
+        if len(x) == 0:
+            raise ParameterError(f"{name}: empty list of sources; expected (nsrc, nsampl, nchan) arrays")
+        items = [np.asarray(s) for s in x]
+        shapes = [s.shape for s in items]
+        if len(set(shapes)) != 1:
+            raise AudioError(
+                f"{name}: all sources must have the same shape (nsampl, nchan), got {', '.join(map(str, shapes))}"
+            )
+        arr = np.stack(items)
+    else:
+        if hasattr(x, "detach") and hasattr(x, "cpu"):
+            x = x.detach().cpu().numpy()
+        arr = np.asarray(x)
+    if arr.dtype == object:
+        raise AudioError(f"{name}: could not convert to a numeric array (ragged sources?)")
+    if np.iscomplexobj(arr):
+        raise AudioError(f"{name}: complex samples; expected real audio, shape (nsrc, nsampl, nchan)")
+    if arr.ndim > 3:
+        raise AudioError(
+            f"{name}: {arr.ndim} dimensions, shape {arr.shape}; expected at most 3: (nsrc, nsampl, nchan)"
+        )
+    if arr.ndim == 0:
+        raise AudioError(f"{name}: scalar given; expected (nsrc, nsampl, nchan)")
+    if arr.ndim == 1:
+        arr = arr[None, :, None]
+    elif arr.ndim == 2:
+        arr = arr[:, :, None]
+    return np.ascontiguousarray(arr, dtype=np.float64)
+
+
+def _pad_or_truncate(est, nsampl):
+    """museval's ``pad_or_truncate``: zero-pad or cut the estimates to the reference length."""
+    if est.shape[1] > nsampl:
+        return np.ascontiguousarray(est[:, :nsampl])
+    if est.shape[1] < nsampl:
+        out = np.zeros((est.shape[0], nsampl, est.shape[2]))
+        out[:, : est.shape[1]] = est
+        return out
+    return est
+
+
+def _check_finite(x, name):
+    if not np.isfinite(x).all():
+        bad = [j for j in range(x.shape[0]) if not np.isfinite(x[j]).all()]
+        raise AudioError(f"{name}: source(s) {bad} contain NaN or inf samples; expected finite audio")
+
+
+def _silent_sources(x):
+    """Indices of sources that museval considers silent (channel sum zero at every sample)."""
+    out = []
+    for j in range(x.shape[0]):
+        if not np.any(x[j].sum(axis=1) != 0):
+            out.append(j)
+    return out
+
+
+def _check_sources(x, name, kind):
+    if x.size == 0:
+        raise ParameterError(f"{name}: empty, shape {x.shape}; expected (nsrc, nsampl, nchan) with nsampl > 0")
+    if x.shape[0] > MAX_SOURCES:
+        raise ParameterError(f"{name}: {x.shape[0]} sources, more than MAX_SOURCES = {MAX_SOURCES}")
+    _check_finite(x, name)
+    silent = _silent_sources(x)
+    if silent:
+        if kind == "reference":
+            why = (
+                "a silent reference makes the evaluation ambiguous (museval raises here too); "
+                "leave that source out of the evaluation"
+            )
+        else:
+            why = (
+                "a silent estimate makes the projection system underdetermined (museval raises here too); "
+                "leave that source out or give a non-silent estimate"
+            )
+        raise SilentSourceError(
+            f"{name}: {kind} source {silent[0]} is silent over the whole signal "
+            f"(its channel sum is zero at every sample){'' if len(silent) == 1 else f' (also {silent[1:]})'}; {why}"
+        )
+
+
+def validate(references, estimates):
+    """Check museval-convention inputs (mir_eval style); raise a one-line error describing the problem."""
+    if references.shape != estimates.shape:
+        raise AudioError(
+            "The shape of estimated sources and the true sources should match: "
+            f"references.shape = {references.shape}, estimates.shape = {estimates.shape} "
+            "(nsrc, nsampl, nchan)"
+        )
+    _check_sources(references, "references", "reference")
+    _check_sources(estimates, "estimates", "estimated")
+
+
+# ---------------------------------------------------------------------------
+# framing (museval's Framing)
+# ---------------------------------------------------------------------------
+
+
+def framing(nsampl, win, hop):
+    """museval's framing: ``(starts, stops)`` int arrays of the frames of a signal of ``nsampl`` samples."""
+    if win < nsampl:
+        nwin = int(np.floor((nsampl - win + hop) / hop))
+    else:
+        nwin = 1
+    starts = np.empty(nwin, dtype=np.int64)
+    stops = np.empty(nwin, dtype=np.int64)
+    for t in range(nwin):
+        start = t * hop
+        if np.isnan(start) or np.isinf(start):
+            start = 0
+        stop = min(t * hop + win, nsampl)
+        if np.isnan(stop) or np.isinf(stop):
+            stop = nsampl
+        starts[t] = int(np.floor(start))
+        stops[t] = int(np.floor(stop))
+    return starts, stops
+
+
+def _check_win_hop(win, hop, unit):
+    for name, v in (("win", win), ("hop", hop)):
+        try:
+            ok = float(v) > 0 and not np.isnan(float(v))
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ParameterError(f"{name} = {v!r}: must be a positive number of {unit}")
+
+
+# ---------------------------------------------------------------------------
+# segment correlations (the heavy part)
+# ---------------------------------------------------------------------------
+
+
+class _NumpyOps:
+    """Array kernels of the numpy backend (the torch backend mirrors them)."""
+
+    name = "numpy"
+
+    def __init__(self):
+        import scipy.fft
+        import scipy.linalg
+
+        self.fft = scipy.fft
+        self.linalg = scipy.linalg
+
+    # -- correlations -----------------------------------------------------
+    def seg_corr(self, xsig, ysigs, starts, length, F):
+        """Truncated correlations of equal-length segments.
+
+        Parameters
+        ----------
+        xsig : ndarray, shape=(nsrc, nsampl, nchan)
+        ysigs : list of ndarray, each (nsrc_i, nsampl, nchan)
+        starts : ndarray of int, shape=(nseg,)
+        length : int
+            segment length ``L``: segment ``s`` is ``[starts[s], starts[s] + L)``
+        F : int
+            number of lags
+
+        Returns
+        -------
+        ndarray, shape=(nseg, nx, ny, F)
+            ``r[s, a, b, k] = sum_{m, m+k in seg} x_a[m] y_b[m + k]``, with
+            ``a`` running over (source, channel) of ``xsig`` and ``b`` over those of
+            the concatenated ``ysigs``.
+        """
+        L = int(length)
+        starts = np.asarray(starts, dtype=np.int64)
+        nseg = len(starts)
+        nx = xsig.shape[0] * xsig.shape[2]
+        ny = sum(y.shape[0] * y.shape[2] for y in ysigs)
+        if L + F - 1 <= _NFFT_BLOCK:
+            nfft = self.fft.next_fast_len(L + F - 1, real=True)
+            B = L
+        else:
+            nfft = _NFFT_BLOCK
+            B = nfft - F + 1
+        nsub = -(-L // B)
+        nb = nfft // 2 + 1
+        out = np.empty((nseg, nx, ny, F))
+        # chunking: segments per chunk and sub-blocks per chunk
+        per_seg = nsub * B
+        if per_seg <= _CHUNK_SAMPLES:
+            seg_chunk = max(1, _CHUNK_SAMPLES // per_seg)
+            sub_chunk = nsub
+        else:
+            seg_chunk = 1
+            sub_chunk = max(1, _CHUNK_SAMPLES // B)
+        wk = _workers()
+        for s0 in range(0, nseg, seg_chunk):
+            st = starts[s0 : s0 + seg_chunk]
+            ns = len(st)
+            acc = None
+            for i0 in range(0, nsub, sub_chunk):
+                i1 = min(nsub, i0 + sub_chunk)
+                offs = np.arange(i0, i1) * B
+                Xf = self._block_spectra([xsig], st, offs, L, B, nfft, wk)  # (ns, ni, nx, nb)
+                Yf = self._block_spectra(ysigs, st, offs, L, B + F - 1, nfft, wk)  # (ns, ni, ny, nb)
+                Xf = np.ascontiguousarray(np.conj(Xf).transpose(0, 3, 2, 1))  # (ns, nb, nx, ni)
+                Yf = np.ascontiguousarray(Yf.transpose(0, 3, 1, 2))  # (ns, nb, ni, ny)
+                prod = np.matmul(Xf, Yf)
+                del Xf, Yf
+                if acc is None:
+                    acc = prod
+                else:
+                    acc += prod
+                del prod
+            r = self.fft.irfft(acc, n=nfft, axis=1, workers=wk)[:, :F]  # (ns, F, nx, ny)
+            out[s0 : s0 + ns] = r.transpose(0, 2, 3, 1)
+        return out
+
+    def _block_spectra(self, sigs, starts, offs, L, width, nfft, wk):
+        """rfft of blocks ``sig[start + off : start + off + width]`` truncated at ``start + L``, zero padded."""
+        ns, ni = len(starts), len(offs)
+        nch = sum(s.shape[0] * s.shape[2] for s in sigs)
+        width_eff = min(width, L)
+        blocks = np.zeros((ns, ni, nch, width_eff))
+        rel = offs[:, None] + np.arange(width_eff)[None, :]  # (ni, W) position inside the segment
+        valid = rel < L
+        idx = starts[:, None, None] + np.minimum(rel, L - 1)[None]  # (ns, ni, W)
+        c0 = 0
+        for s in sigs:
+            nsrc, _, nchan = s.shape
+            g = s[:, idx, :]  # (nsrc, ns, ni, W, nchan)
+            g = g.transpose(1, 2, 0, 4, 3).reshape(ns, ni, nsrc * nchan, width_eff)
+            blocks[:, :, c0 : c0 + nsrc * nchan] = g
+            c0 += nsrc * nchan
+        if not valid.all():
+            blocks *= valid[None, :, None, :]
+        return self.fft.rfft(blocks, n=nfft, axis=-1, workers=wk)
+
+    # -- linear algebra ---------------------------------------------------
+    def factor(self, G):
+        return _Factor(G, self.linalg)
+
+
+class _Factor:
+    """Factorisation of ``G + eps I`` (Cholesky, LU if not positive definite, lstsq if singular) as museval solves."""
+
+    def __init__(self, G, linalg):
+        self.linalg = linalg
+        n = G.shape[0]
+        anorm = np.abs(G).sum(axis=0).max()
+        G = G + _EPS * np.eye(n)
+        self.kind = "chol"
+        self.rcond = None
+        try:
+            self.c = linalg.cholesky(G, lower=True, overwrite_a=False, check_finite=False)
+            try:
+                rc, info = linalg.lapack.dpocon(self.c, anorm, uplo="L")
+                self.rcond = float(rc) if info == 0 else None
+            except Exception:  # pragma: no cover
+                self.rcond = None
+            return
+        except np.linalg.LinAlgError:
+            pass
+        # not numerically positive definite: LU with partial pivoting, as np.linalg.solve
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            lu, piv = linalg.lu_factor(G, check_finite=False)
+        if np.any(np.diag(lu) == 0):
+            self.kind = "lstsq"
+            self.G = G - _EPS * np.eye(n)
+            self.rcond = 0.0
+            return
+        self.kind = "lu"
+        self.lu = (lu, piv)
+        try:
+            rc, info = linalg.lapack.dgecon(lu, anorm, norm="1")
+            self.rcond = float(rc) if info == 0 else None
+        except Exception:  # pragma: no cover
+            self.rcond = None
+
+    @property
+    def cond(self):
+        if self.rcond is None:
+            return float("nan")
+        if self.rcond <= 0:
+            return float("inf")
+        return 1.0 / self.rcond
+
+    def solve(self, D):
+        if self.kind == "chol":
+            return self.linalg.cho_solve((self.c, True), D, check_finite=False)
+        if self.kind == "lu":
+            return self.linalg.lu_solve(self.lu, D, check_finite=False)
+        return np.linalg.lstsq(self.G, D, rcond=None)[0]
+
+
+def _group_by_length(starts, stops):
+    lengths = stops - starts
+    groups = {}
+    for i, L in enumerate(lengths):
+        groups.setdefault(int(L), []).append(i)
+    return {L: np.asarray(ix) for L, ix in groups.items()}
+
+
+def _corr_segments(ops, xsig, ysigs, starts, stops, F):
+    """``seg_corr`` over segments of any lengths -> (nseg, nx, ny, F)."""
+    nx = xsig.shape[0] * xsig.shape[2]
+    ny = sum(y.shape[0] * y.shape[2] for y in ysigs)
+    out = np.zeros((len(starts), nx, ny, F))
+    for L, ix in _group_by_length(starts, stops).items():
+        if L <= 0:
+            continue
+        out[ix] = ops.seg_corr(xsig, ysigs, starts[ix], L, F)
+    return out
+
+
+def _straddles(ops, xsig, ysigs, bounds, nsampl, F):
+    """Sum over the boundaries ``p`` of the products ``x[m] y[m+k]`` with ``m < p <= m + k`` (k < F)."""
+    bounds = np.asarray([p for p in bounds if 0 < p < nsampl], dtype=np.int64)
+    nx = xsig.shape[0] * xsig.shape[2]
+    ny = sum(y.shape[0] * y.shape[2] for y in ysigs)
+    if len(bounds) == 0 or F <= 1:
+        return np.zeros((nx, ny, F))
+    lo = np.maximum(bounds - (F - 1), 0)
+    hi = np.minimum(bounds + (F - 1), nsampl)
+    full = _corr_segments(ops, xsig, ysigs, lo, hi, F).sum(axis=0)
+    left = _corr_segments(ops, xsig, ysigs, lo, bounds, F).sum(axis=0)
+    right = _corr_segments(ops, xsig, ysigs, bounds, hi, F).sum(axis=0)
+    return full - left - right
+
+
+def _correlations(ops, xsig, ysigs, starts, stops, nsampl, F, need_global, need_frames=True):
+    """Per-frame truncated correlations and (v4) whole-signal correlations.
+
+    Returns ``(r_frames (nwin, nx, ny, F) or None, r_global (nx, ny, F) or None)``.
+    """
+    nwin = len(starts)
+    if not need_global:
+        return _corr_segments(ops, xsig, ysigs, starts, stops, F), None
+    if nwin == 1 and starts[0] == 0 and stops[0] == nsampl:
+        r = _corr_segments(ops, xsig, ysigs, starts, stops, F)
+        return r, r[0]
+    win = stops[0] - starts[0]
+    tiled = (
+        starts[0] == 0
+        and np.all(stops - starts == win)
+        and np.all(starts[1:] == stops[:-1])
+        and win >= F - 1
+    )
+    if tiled:
+        seg_starts, seg_stops = starts, stops
+        if stops[-1] < nsampl:
+            seg_starts = np.append(starts, stops[-1])
+            seg_stops = np.append(stops, nsampl)
+        r = _corr_segments(ops, xsig, ysigs, seg_starts, seg_stops, F)
+        glob = r.sum(axis=0) + _straddles(ops, xsig, ysigs, seg_starts[1:], nsampl, F)
+        return (r[:nwin] if need_frames else None), glob
+    # frames overlap or leave gaps: frames and whole signal separately
+    r = _corr_segments(ops, xsig, ysigs, starts, stops, F) if need_frames else None
+    T = max(F - 1, 1 << 16)
+    t_starts = np.arange(0, nsampl, T, dtype=np.int64)
+    t_stops = np.minimum(t_starts + T, nsampl)
+    glob = _corr_segments(ops, xsig, ysigs, t_starts, t_stops, F).sum(axis=0)
+    glob += _straddles(ops, xsig, ysigs, t_starts[1:], nsampl, F)
+    return r, glob
+
+
+def _gram(r, toeplitz):
+    """Gram matrix of delayed signals from their correlations ``r (n, n, F)`` (museval's ``_reshape_G`` order)."""
+    n, _, F = r.shape
+    G = np.empty((n * F, n * F))
+    for a in range(n):
+        for b in range(a, n):
+            blk = toeplitz(r[a, b], r[b, a])
+            G[a * F : (a + 1) * F, b * F : (b + 1) * F] = blk
+            if b != a:
+                G[b * F : (b + 1) * F, a * F : (a + 1) * F] = blk.T
+    return G
+
+
+# ---------------------------------------------------------------------------
+# per-frame energies as quadratic forms of the frame correlations
+# ---------------------------------------------------------------------------
+
+
+def _filter_autocorr(w, F, fft):
+    """``M[a, b, d] = (2 - [d == 0]) * sum_k w[a, k] w[b, k - d]`` for ``d = 0..F-1``; ``w (n, F)``."""
+    nfft = fft.next_fast_len(2 * F - 1, real=True)
+    Wf = fft.rfft(w, n=nfft, axis=-1)
+    M = fft.irfft(Wf[:, None, :] * np.conj(Wf[None, :, :]), n=nfft, axis=-1)[:, :, :F]
+    M[:, :, 1:] *= 2.0
+    return M
+
+
+def _safe_db(num, den):
+    """museval's ``_safe_db``, vectorised: ``+inf`` where ``den == 0``."""
+    num = np.asarray(num, dtype=float)
+    den = np.asarray(den, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = 10.0 * np.log10(num / den)
+    return np.where(den == 0, np.inf, out)
+
+
+def _floor_den(den, num):
+    """Denominators obtained by expanding ``||a - b||^2`` can come out <= 0 by rounding; floor them at eps * num."""
+    return np.where(den > _EPS * np.abs(num), den, _EPS * np.abs(num))
+
+
+# ---------------------------------------------------------------------------
+# public API
+# ---------------------------------------------------------------------------
+
+
+class Evaluator:
+    """BSS Eval of any number of estimate sets against fixed references.
+
+    Everything that depends only on the references (per-frame correlations, the
+    Cholesky factorisation of the Gram matrix, silent frames, energies) is
+    computed once here; :meth:`evaluate` then costs one correlation pass over
+    the estimates plus small solves.
+
+    Parameters
+    ----------
+    references : ndarray, shape=(nsrc, nsampl, nchan), or list of (nsampl, nchan) arrays
+        True sources (museval's convention; ``(nsrc, nsampl)`` is mono).
+    sample_rate : float
+        Sample rate in Hz, to convert ``win`` and ``hop``.
+    win, hop : float
+        Frame length and hop in **seconds** (``int(win * sample_rate)`` samples,
+        as museval's ``eval_mus_track``); ``np.inf`` gives one whole-signal frame.
+    mode : {"v4", "v3"}
+        ``"v4"``: distortion filters estimated on the whole signal; ``"v3"``: per frame.
+    padding : bool
+        Zero-pad or cut estimates to the reference length (museval's ``pad_or_truncate``).
+    backend : {"numpy", "torch"}
+    device : str or None
+        torch device (``None``: CPU).
+    filters_len : int
+        Number of filter taps (museval: 512).
+    compute_permutation : bool
+        Score every estimate against every reference and keep the best permutation
+        (museval's ``bss_eval(compute_permutation=True)``); the chosen permutation is
+        in :attr:`perm` after :meth:`evaluate`.
+    bss_eval_sources : bool
+        museval's ``bsseval_sources_version`` criteria (ISR is NaN).
+
+    Attributes
+    ----------
+    cond : float
+        Estimated (1-norm) condition number of the reference Gram matrix (v4: whole
+        signal; v3: the largest over frames).  Above ``1e12`` SIR, ISR and SAR are
+        dominated by rounding errors (museval's too); SDR is not affected.
+    nwin, win, hop : int
+        Number of frames, frame length and hop in samples.
+    """
+
+    def __init__(
+        self,
+        references,
+        *,
+        sample_rate=44100,
+        win=1.0,
+        hop=1.0,
+        mode="v4",
+        padding=True,
+        backend="numpy",
+        device=None,
+        filters_len=512,
+        compute_permutation=False,
+        bss_eval_sources=False,
+        _win_samples=None,
+        _hop_samples=None,
+        _first_estimates=None,
+    ):
+        if _win_samples is None:
+            _check_win_hop(win, hop, "seconds")
+            if not (float(sample_rate) > 0):
+                raise ParameterError(f"sample_rate = {sample_rate!r}: must be positive")
+            win_s = int(win * sample_rate) if np.isfinite(win) else np.inf
+            hop_s = int(hop * sample_rate) if np.isfinite(hop) else np.inf
+            if win_s == 0 or hop_s == 0:
+                raise ParameterError(
+                    f"win = {win} s, hop = {hop} s at {sample_rate} Hz give {win_s}/{hop_s} samples; need >= 1"
+                )
+        else:
+            win_s, hop_s = _win_samples, _hop_samples
+            _check_win_hop(win_s, hop_s, "samples")
+        if mode not in ("v4", "v3"):
+            raise ParameterError(f"mode = {mode!r}: must be 'v4' or 'v3'")
+        if int(filters_len) != filters_len or filters_len < 1:
+            raise ParameterError(f"filters_len = {filters_len!r}: must be a positive integer")
+        self.filters_len = F = int(filters_len)
+        self.mode = mode
+        self.padding = bool(padding)
+        self.compute_permutation = bool(compute_permutation)
+        self.bss_eval_sources = bool(bss_eval_sources)
+        self.sample_rate = sample_rate
+        self.backend = backend
+        self.device = device
+        self._ops = _get_ops(backend, device)
+
+        refs = _as_sources(references, "references")
+        if refs.size == 0:
+            raise ParameterError(f"references: empty, shape {refs.shape}; expected (nsrc, nsampl, nchan)")
+        _check_sources(refs, "references", "reference")
+        self.references = refs
+        self.nsrc, self.nsampl, self.nchan = refs.shape
+        self.win = win_s
+        self.hop = hop_s
+        self.starts, self.stops = framing(self.nsampl, win_s, hop_s)
+        self.nwin = len(self.starts)
+        self.perm = None
+
+        est0 = None
+        if _first_estimates is not None:
+            est0 = self._prepare_estimates(_first_estimates)
+
+        need_global = mode == "v4"
+        ysigs = [refs] if est0 is None else [refs, est0]
+        r_frames, r_glob = _correlations(self._ops, refs, ysigs, self.starts, self.stops, self.nsampl, F, need_global)
+        nx = self.nsrc * self.nchan
+        self._r_frames = np.ascontiguousarray(r_frames[:, :, :nx])  # (nwin, nx, nx, F)
+        self._pending = None
+        if est0 is not None:
+            self._pending = (
+                est0,
+                np.ascontiguousarray(r_frames[:, :, nx:]),
+                None if r_glob is None else np.ascontiguousarray(r_glob[:, nx:]),
+            )
+        # reference-only quantities
+        self._ref_silent = self._silent_frames(refs)
+        a_idx = np.arange(nx)
+        self._Es = self._r_frames[:, a_idx, a_idx, 0].reshape(self.nwin, self.nsrc, self.nchan).sum(axis=2)
+        from scipy.linalg import toeplitz
+
+        self._toeplitz = toeplitz
+        if need_global:
+            r_ref = r_glob[:, :nx]
+            self._factor_all = [self._ops.factor(_gram(r_ref, toeplitz))]
+            self._factor_src = [self._src_factor(r_ref, j, self._factor_all[0]) for j in range(self.nsrc)]
+            self.cond = self._factor_all[0].cond
+            self.frame_cond = None
+        else:
+            self._factor_all = []
+            self._factor_src = []
+            conds = []
+            for t in range(self.nwin):
+                fa = self._ops.factor(_gram(self._r_frames[t], toeplitz))
+                self._factor_all.append(fa)
+                self._factor_src.append([self._src_factor(self._r_frames[t], j, fa) for j in range(self.nsrc)])
+                conds.append(fa.cond)
+            self.frame_cond = np.asarray(conds)
+            self.cond = float(np.nanmax(self.frame_cond)) if len(conds) else float("nan")
+        if not (self.cond <= COND_WARN):
+            warnings.warn(
+                f"the reference Gram matrix is ill-conditioned (condition number ~{self.cond:.3g} > {COND_WARN:.0e}): "
+                "SIR, ISR and SAR are dominated by rounding errors (in museval as well); SDR is not affected. "
+                "Typical of lossy (AAC) or band-limited references.",
+                IllConditionedWarning,
+                stacklevel=2,
+            )
+
+    # -- helpers -----------------------------------------------------------
+    def _src_factor(self, r_ref, j, f_all):
+        if self.nsrc == 1:
+            return f_all
+        sl = slice(j * self.nchan, (j + 1) * self.nchan)
+        return self._ops.factor(_gram(np.ascontiguousarray(r_ref[sl, sl]), self._toeplitz))
+
+    def _prepare_estimates(self, estimates):
+        est = _as_sources(estimates, "estimates")
+        if self.padding:
+            est = _pad_or_truncate(est, self.nsampl)
+        if est.shape != self.references.shape:
+            raise AudioError(
+                "The shape of estimated sources and the true sources should match: "
+                f"references.shape = {self.references.shape}, estimates.shape = {est.shape} "
+                "(nsrc, nsampl, nchan)"
+                + ("" if self.padding else "; pass padding=True to pad or cut the estimates")
+            )
+        _check_sources(est, "estimates", "estimated")
+        return est
+
+    def _silent_frames(self, x):
+        """(nwin,) bool: frames where some source of ``x`` is silent (museval's ``_any_source_silent``)."""
+        out = np.zeros(self.nwin, dtype=bool)
+        for j in range(x.shape[0]):
+            nz = x[j].sum(axis=1) != 0
+            c = np.zeros(len(nz) + 1, dtype=np.int64)
+            np.cumsum(nz, out=c[1:])
+            out |= (c[self.stops] - c[self.starts]) == 0
+        return out
+
+    def _frame_sums(self, sq):
+        """Sum of the per-sample values ``sq (N,)`` over every frame (no prefix-sum cancellation)."""
+        starts, stops = self.starts, self.stops
+        if self.nwin == 1:
+            return np.array([sq[starts[0] : stops[0]].sum()])
+        if np.all(starts[1:] >= stops[:-1]):
+            idx = np.empty(2 * self.nwin, dtype=np.int64)
+            idx[0::2] = starts
+            idx[1::2] = stops
+            ok = idx < len(sq)
+            sums = np.zeros(2 * self.nwin)
+            sums[ok] = np.add.reduceat(sq, idx[ok])
+            res = sums[0::2]
+            # reduceat with equal consecutive indices returns the element, not 0
+            res[stops == starts] = 0.0
+            return res
+        # overlapping frames: sum elementary segments
+        bps = np.unique(np.concatenate([starts, stops, [0, len(sq)]]))
+        elem = np.add.reduceat(sq, bps[:-1])
+        ia = np.searchsorted(bps, starts)
+        ib = np.searchsorted(bps, stops)
+        out = np.zeros(self.nwin)
+        for m in range(int((ib - ia).max())):
+            sel = ia + m < ib
+            out[sel] += elem[(ia + m)[sel]]
+        return out
+
+    def _per_frame_energy(self, x):
+        """(nsrc, nwin) energy of every source of ``x (nsrc, N, nchan)`` per frame."""
+        return np.stack([self._frame_sums(np.einsum("ij,ij->i", x[j], x[j])) for j in range(x.shape[0])])
+
+    # -- evaluation --------------------------------------------------------
+    def evaluate(self, estimates):
+        """Score one set of estimates.
+
+        Parameters
+        ----------
+        estimates : ndarray, shape=(nsrc, nsampl, nchan), or list of (nsampl, nchan) arrays
+
+        Returns
+        -------
+        SDR, ISR, SIR, SAR : ndarray, shape=(nsrc, nwin), float64
+        """
+        F = self.filters_len
+        nsrc, nchan, nwin = self.nsrc, self.nchan, self.nwin
+        nx = nsrc * nchan
+        if self._pending is not None and estimates is None:
+            est, rd_frames, rd_glob = self._pending
+            self._pending = None
+        else:
+            self._pending = None
+            est = self._prepare_estimates(estimates)
+            rd_frames, rd_glob = _correlations(
+                self._ops, self.references, [est], self.starts, self.stops, self.nsampl, F, self.mode == "v4"
+            )
+        silent = self._ref_silent | self._silent_frames(est)
+        Eest = self._per_frame_energy(est)  # (nsrc, nwin)
+        Ediff = None
+        if not self.bss_eval_sources:
+            Ediff = np.stack(
+                [
+                    self._frame_sums(np.einsum("ij,ij->i", est[j] - self.references[j], est[j] - self.references[j]))
+                    for j in range(nsrc)
+                ]
+            )
+
+        if self.compute_permutation:
+            import itertools
+
+            cand = np.array(list(itertools.permutations(range(nsrc))))
+            pairs = sorted({(jt, int(p[jt])) for p in cand for jt in range(nsrc)})
+        else:
+            cand = np.arange(nsrc)[None, :]
+            pairs = [(j, j) for j in range(nsrc)]
+        npair = len(pairs)
+
+        # energies per pair: Quu, Qvv, Qww, Qv'v', Lu, Lv  -> (npair, nwin)
+        Quu = np.empty((npair, nwin))
+        Qvv = np.empty((npair, nwin))
+        Qww = np.empty((npair, nwin))
+        Qvs = np.empty((npair, nwin))
+        Lu = np.empty((npair, nwin))
+        Lv = np.empty((npair, nwin))
+        frames_sets = [slice(None)] if self.mode == "v4" else [slice(t, t + 1) for t in range(nwin)]
+        for fs in frames_sets:
+            if self.mode == "v4":
+                f_all, f_src = self._factor_all[0], self._factor_src
+                rd = rd_glob  # (nx, ne, F)
+            else:
+                t = fs.start
+                f_all, f_src = self._factor_all[t], self._factor_src[t]
+                rd = rd_frames[t]
+            r_fr = self._r_frames[fs].reshape(-1, nx * nx * F)
+            rd_fr = rd_frames[fs].reshape(-1, nx * nx * F)
+            # D[(a, k), e] = rd[a, e, k]
+            D = np.ascontiguousarray(rd.transpose(0, 2, 1)).reshape(nx * F, nx)
+            C = f_all.solve(D)  # (nx*F, nx): column e = est channel
+            C = C.reshape(nx, F, nsrc, nchan)  # [a, k, je, c]
+            # collect filter sets per pair
+            forms_r = []
+            forms_d = []
+            for jt, je in pairs:
+                sl = slice(jt * nchan, (jt + 1) * nchan)
+                if nsrc == 1:
+                    Cj = C[:, :, je, :]
+                else:
+                    Dj = np.ascontiguousarray(rd[sl, je * nchan : (je + 1) * nchan].transpose(0, 2, 1)).reshape(
+                        nchan * F, nchan
+                    )
+                    Cj = f_src[jt].solve(Dj).reshape(nchan, F, nchan)  # [cj, k, c]
+                Muu = 0.0
+                Mvv = 0.0
+                Mww = 0.0
+                Mvs = 0.0
+                Du = np.zeros((nx, nx, F))
+                Dv = np.zeros((nx, nx, F))
+                for c in range(nchan):
+                    u = C[:, :, je, c]  # (nx, F)
+                    v = np.zeros((nx, F))
+                    v[sl] = Cj[:, :, c]
+                    w = u - v
+                    vs = v.copy()
+                    vs[jt * nchan + c, 0] -= 1.0
+                    Muu = Muu + _filter_autocorr(u, F, self._ops.fft)
+                    Mvv = Mvv + _filter_autocorr(v, F, self._ops.fft)
+                    Mww = Mww + _filter_autocorr(w, F, self._ops.fft)
+                    Mvs = Mvs + _filter_autocorr(vs, F, self._ops.fft)
+                    Du[:, je * nchan + c, :] = u
+                    Dv[:, je * nchan + c, :] = v
+                forms_r.append(np.stack([np.asarray(Muu), Mvv, Mww, Mvs]).reshape(4, -1))
+                forms_d.append(np.stack([Du, Dv]).reshape(2, -1))
+            Mr = np.concatenate(forms_r).T  # (nx*nx*F, 4*npair)
+            Md = np.concatenate(forms_d).T
+            er = (r_fr @ Mr).reshape(-1, npair, 4)
+            ed = (rd_fr @ Md).reshape(-1, npair, 2)
+            Quu[:, fs] = er[:, :, 0].T
+            Qvv[:, fs] = er[:, :, 1].T
+            Qww[:, fs] = er[:, :, 2].T
+            Qvs[:, fs] = er[:, :, 3].T
+            Lu[:, fs] = ed[:, :, 0].T
+            Lv[:, fs] = ed[:, :, 1].T
+
+        # metrics for every pair
+        s_r = np.empty((4, nsrc, nsrc, nwin))
+        s_r[:] = np.nan
+        for p, (jt, je) in enumerate(pairs):
+            if self.bss_eval_sources:
+                sdr = _safe_db(Qvv[p], _floor_den(Eest[je] - 2 * Lv[p] + Qvv[p], Qvv[p]))
+                isr = np.full(nwin, np.nan)
+            else:
+                if jt == je:
+                    ediff = Ediff[jt]
+                else:
+                    ediff = self._ediff(est, jt, je)
+                sdr = _safe_db(self._Es[:, jt], ediff)
+                isr = _safe_db(self._Es[:, jt], _floor_den(Qvs[p], self._Es[:, jt]))
+            sir = _safe_db(Qvv[p], Qww[p] if self._exact_zero(jt, je) else _floor_den(Qww[p], Qvv[p]))
+            sar = _safe_db(Quu[p], _floor_den(Eest[je] - 2 * Lu[p] + Quu[p], Quu[p]))
+            s_r[:, jt, je] = np.stack([sdr, isr, sir, sar])
+        s_r[:, :, :, silent] = np.nan
+
+        # best permutation (museval's rule)
+        dum = np.arange(nsrc)
+        if self.mode == "v3":
+            mean_sir = np.empty((len(cand), nwin))
+            axis_mean = 0
+        else:
+            mean_sir = np.empty((len(cand), 1))
+            axis_mean = None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            for i, pm in enumerate(cand):
+                mean_sir[i] = np.mean(s_r[2, dum, pm, :], axis=axis_mean)
+        popt = cand[np.argmax(mean_sir, axis=0)].T
+        if self.mode == "v4":
+            result = s_r[:, dum, popt[:, 0], :]
+        else:
+            result = np.empty((4, nsrc, nwin))
+            for t in range(nwin):
+                result[:, :, t] = s_r[:, dum, popt[:, t], t]
+        self.perm = popt
+        return result[0], result[1], result[2], result[3]
+
+    def _exact_zero(self, jt, je):
+        # one source: C and Cj are the same solve, e_interf is exactly zero (museval gives +inf SIR)
+        return self.nsrc == 1
+
+    def _ediff(self, est, jt, je):
+        d = est[je] - self.references[jt]
+        return self._frame_sums(np.einsum("ij,ij->i", d, d))
+
+
+def _get_ops(backend, device):
+    if backend == "numpy":
+        if device not in (None, "cpu"):
+            raise ParameterError(f"device = {device!r}: the numpy backend runs on the CPU only; use backend='torch'")
+        return _NumpyOps()
+    if backend == "torch":
+        from ._torch import TorchOps
+
+        return TorchOps(device)
+    raise ParameterError(f"backend = {backend!r}: must be 'numpy' or 'torch'")
+
+
+def evaluate(
+    references,
+    estimates,
+    win=1 * 44100,
+    hop=1 * 44100,
+    mode="v4",
+    padding=True,
+    *,
+    backend="numpy",
+    device=None,
+    compute_permutation=False,
+    filters_len=512,
+    bss_eval_sources=False,
+):
+    """BSS Eval images of ``estimates`` against ``references``, as ``museval.evaluate``.
+
+    Parameters
+    ----------
+    references, estimates : ndarray, shape=(nsrc, nsampl, nchan), or lists of (nsampl, nchan) arrays
+        ``(nsrc, nsampl)`` is read as mono.  With ``padding`` the estimates are zero
+        padded or cut to the reference length.
+    win, hop : int
+        Frame length and hop in **samples** (``np.inf``: one whole-signal frame).
+    mode : {"v4", "v3"}
+    padding : bool
+    backend : {"numpy", "torch"}
+    device : str or None
+    compute_permutation : bool
+        Keep the best permutation of the estimates (museval's ``bss_eval``); the
+        returned metrics are in that order.  ``museval.evaluate`` has no such option
+        and never returns the permutation; neither does this function (use
+        :class:`Evaluator` and its ``perm`` attribute).
+    filters_len : int
+    bss_eval_sources : bool
+        museval's ``bsseval_sources_version`` criteria.
+
+    Returns
+    -------
+    SDR, ISR, SIR, SAR : ndarray, shape=(nsrc, nwin)
+    """
+    refs = _as_sources(references, "references")
+    est = _as_sources(estimates, "estimates")
+    if padding and refs.ndim == 3 and est.ndim == 3 and refs.size and est.size:
+        est = _pad_or_truncate(est, refs.shape[1])
+    validate(refs, est)
+    ev = Evaluator(
+        refs,
+        mode=mode,
+        padding=padding,
+        backend=backend,
+        device=device,
+        filters_len=filters_len,
+        compute_permutation=compute_permutation,
+        bss_eval_sources=bss_eval_sources,
+        _win_samples=win,
+        _hop_samples=hop,
+        _first_estimates=est,
+    )
+    return ev.evaluate(None)
