@@ -1,0 +1,812 @@
+"""Non-stationary Gabor transform (NSGT) and sliced constant-Q transform (sliCQT).
+
+Written from Balazs, Dörfler, Jaillet, Holighaus and Velasco, "Theory,
+implementation and applications of nonstationary Gabor frames" (J. Comput.
+Appl. Math. 2011; the *painless* case with compactly supported windows in
+frequency) and Holighaus, Dörfler, Velasco and Grill, "A framework for
+invertible, real-time constant-Q transforms" (IEEE TASLP 2013; the slicing).
+
+Definition (length ``N``, real signal ``f`` with spectrum ``F = fft(f)``)
+----------------------------------------------------------------------------
+Every band ``k`` of the scale (:mod:`.scales`, DC and Nyquist bands
+included) has a Hann window ``g_k`` in frequency with compact support of
+``count_k`` FFT bins, and ``M_k >= count_k`` time samples (``count_k`` rounded
+up to a 5-smooth number so that its FFTs are fast; ``form="matrix"`` uses the
+largest ``M`` for every band).  With the support indices ``n`` taken as
+integers around the centre (negative below 0 Hz, ``> N/2`` above Nyquist,
+``F[n] = conj(F[-n])``)::
+
+    c_k[m] = s_k / M_k * sum_n F[n] g_k[n] exp(+2i pi n m / M_k),   m = 0 .. M_k - 1
+    s_k    = sqrt(w_k M_k / N),   w_k = 1 (DC, Nyquist bands), 2 (all others)
+
+i.e. ``c_k = s_k * ifft_M(periodised F g_k)``: coefficient ``m`` of band ``k`` is
+localised at time ``m N / M_k``.  The factor ``w_k = 2`` accounts for the
+negative-frequency mirror of the band that a real signal does not need to
+store; with it the energy of the coefficients of a real signal is::
+
+    sum_k ||c_k||^2 = 1/N sum_n D[n] |F[n]|^2,
+    D[n] = 1/2 sum_k w_k (g_k[n]^2 + g_k[-n]^2),
+
+so ``min D ||f||^2 <= ||c||^2 <= max D ||f||^2`` (frame bounds; ``D`` is the
+diagonal ``sum_l M_l |g_l|^2`` of the paper's frame operator once the atoms are
+normalised by ``s_k``; with the partition-of-unity Hann windows ``D`` lies in
+``[1/2, 1]``, and is ``>= 1/2``, bounded away from 0, for every signal length).
+The frame is *painless* (``M_k >= count_k``), so the frame operator is diagonal
+in frequency and the canonical dual windows are ``g~_k = g_k / D``:
+:meth:`NSGT.inverse` synthesises with them (the real part of the synthesis,
+which is what the canonical dual frame of the real frame gives), so it returns
+the least-squares signal for *any* coefficients (e.g. masked ones) and the
+exact signal for unmodified ones.
+
+Non-sliced NSGT: ``N`` is the signal length rounded up to an even 5-smooth
+number (zero padding; the output is cropped), so the number of coefficients
+per band depends on the signal length.
+
+sliCQT
+------
+The signal is cut into slices of ``sllen`` samples with hop ``sllen / 2``.
+The slice window is 0 on ``sllen/4 - trlen/2`` samples at both ends, rises as
+``sin`` over ``trlen`` samples, is flat, and falls as ``cos``; consecutive
+windows cross in their transitions so ``sum_j w_j^2 = 1`` (the slicing is a
+tight frame; synthesis uses the same window).  Slice ``j`` starts at sample
+``j sllen/2 - sllen/4 - trlen/2``; ``S = ceil((length + trlen) / (sllen/2))``
+slices cover the signal.  Each windowed slice is transformed by the NSGT of
+length ``sllen``; the zero margins absorb the time spread of the low bands'
+atoms.  The inverse is exact: NSGT inverse per slice, times the slice window,
+overlap-add.
+
+Coefficient layout
+------------------
+``forward`` returns one complex array per group of bands with the same ``M``
+(``form="ragged"``, groups in order of their lowest band, bands in increasing
+frequency within a group) or a single group (``form="matrix"``), each
+``(..., channels, bands_g, frames_g)``.  NSGT: ``frames_g = M_g``.  sliCQT:
+``frames_g = S * M_g``, slice-major: frame ``j M_g + m`` is coefficient ``m``
+of slice ``j``, at time ``j sllen/2 - sllen/4 - trlen/2 + m sllen / M_g``.  The
+slices are stored side by side, not overlap-added (the display form of the
+paper adds the half-overlapping slices, which cannot be inverted exactly):
+every coefficient is independent, masks apply elementwise, and
+``inverse(forward(x))`` is exact.  :meth:`NSGT.layout` describes the groups.
+
+Backends: numpy (scipy.fft with all cores when scipy is installed) by
+default; torch tensors (CPU or CUDA) in, torch tensors out.  float32 input
+gives complex64 coefficients, anything else float64/complex128.  Windows and
+index tables are built once per (scale, length, form) and cached.
+"""
+
+import functools
+import math
+import sys
+
+import numpy as np
+
+from ..errors import ParameterError
+from . import parse_spec_args
+from .base import Transform
+from .scales import SCALES, Scale, hann_halves, plateau
+
+__all__ = ["NSGT", "SliCQT", "from_spec", "DEFAULTS"]
+
+#: defaults of the spec keys (``bins`` of ``oct`` defaults to 24 per octave)
+DEFAULTS = {"scale": "bark", "bins": 262, "fmin": 32.9, "gamma": 0.0, "form": "ragged"}
+_KEYS = ("scale", "bins", "fmin", "fmax", "sllen", "trlen", "gamma", "form")
+_FORMS = ("ragged", "matrix")
+
+
+# ----------------------------------------------------------------------------
+# small helpers
+def _is_torch(x):
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(x, torch.Tensor)
+
+
+def _next_smooth(n):
+    """Smallest 5-smooth integer >= n (n >= 1)."""
+    n = int(n)
+    if n <= 1:
+        return 1
+    best = 1 << (n - 1).bit_length()
+    p5 = 1
+    while p5 < best:
+        p35 = p5
+        while p35 < best:
+            v = p35
+            while v < n:
+                v *= 2
+            best = min(best, v)
+            p35 *= 3
+        p5 *= 5
+    return best
+
+
+def _next_even_smooth(n):
+    return 2 * _next_smooth(max(1, -(-int(n) // 2)))
+
+
+def _fmt(v):
+    v = float(v)
+    if v.is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    return format(v, ".10g").replace("+", "")
+
+
+try:  # pragma: no cover - scipy is a dependency, but keep numpy-only working
+    import scipy.fft as _sfft
+
+    def _np_rfft(x):
+        return _sfft.rfft(x, axis=-1, workers=-1)
+
+    def _np_irfft(x, n):
+        return _sfft.irfft(x, n=n, axis=-1, workers=-1, overwrite_x=True)
+
+    def _np_fft(x):
+        return _sfft.fft(x, axis=-1, workers=-1)
+
+    def _np_ifft_inplace(x):
+        return _sfft.ifft(x, axis=-1, workers=-1, overwrite_x=True)
+except ImportError:  # pragma: no cover
+    def _np_rfft(x):
+        return np.fft.rfft(x, axis=-1)
+
+    def _np_irfft(x, n):
+        return np.fft.irfft(x, n=n, axis=-1)
+
+    def _np_fft(x):
+        return np.fft.fft(x, axis=-1)
+
+    def _np_ifft_inplace(x):
+        return np.fft.ifft(x, axis=-1)
+
+
+# ----------------------------------------------------------------------------
+# the plan: windows and index tables for one (scale, N, form)
+class _Group:
+    __slots__ = ("bands", "M", "offset", "fidx", "fwin", "dwin", "cflat")
+
+
+class _Plan:
+    """Windows, dual windows and gather tables of the NSGT of length ``N``."""
+
+    def __init__(self, scale, N, matrix):
+        self.N = N = int(N)
+        F = N // 2 + 1
+        self.F = F
+        sr = scale.sample_rate
+        per_bin = N / sr
+        nb = scale.bands
+        pos, vals, counts = [], [], np.empty(nb, dtype=np.int64)
+        for b in range(nb):
+            c = scale.band_frequencies[b] * per_bin
+            lo = scale.band_lower_width[b] * per_bin
+            hi = scale.band_upper_width[b] * per_bin
+            n = np.arange(math.floor(c - lo) + 1, math.ceil(c + hi), dtype=np.int64)
+            if scale.self_mirrored[b]:
+                g = plateau(n - c, lo, scale.band_flat[b] * per_bin)
+            else:
+                g = hann_halves(n - c, lo, hi)
+            keep = g > 0
+            n, g = n[keep], g[keep]
+            pos.append(n)
+            vals.append(g)
+            counts[b] = len(n)
+        if counts.max() > N:
+            raise ParameterError(
+                f"signal/slice length {N} is too short for the {scale.kind} scale: a band spans "
+                f"{int(counts.max())} FFT bins; use a longer signal or slice (sllen)")
+        if matrix:
+            M = np.full(nb, _next_smooth(max(int(counts.max()), 1)), dtype=np.int64)
+        else:
+            M = np.array([_next_smooth(max(int(c), 1)) for c in counts], dtype=np.int64)
+        self.M = M
+        w = np.where(scale.self_mirrored, 1.0, 2.0)
+
+        # folded index, conj flag, synthesis weight of every support position
+        half = N / 2.0
+        fid, cj, wt = [], [], []
+        for b in range(nb):
+            nm = np.mod(pos[b], N)
+            conj = nm > half
+            f = np.where(conj, N - nm, nm)
+            weight = np.full(len(nm), w[b] / 2.0)
+            weight[(nm == 0) | (nm == half)] = w[b]
+            fid.append(f)
+            cj.append(conj)
+            wt.append(weight)
+        allf = np.concatenate(fid)
+        D = np.bincount(allf, weights=np.concatenate(wt) * np.concatenate(vals) ** 2, minlength=F)
+        if D.min() <= 0:  # cannot happen with partition-of-unity windows; guard anyway
+            raise ParameterError(f"the windows leave FFT bin {int(np.argmin(D))} of {N} uncovered; "
+                                 "not a frame (use another scale or length)")
+        self.D = D
+        self.frame_bounds = (float(D.min()), float(D.max()))
+
+        # groups
+        if matrix:
+            order = [list(range(nb))]
+        else:
+            byM = {}
+            for b in range(nb):
+                byM.setdefault(int(M[b]), []).append(b)
+            order = sorted(byM.values(), key=lambda bs: bs[0])
+        self.groups = []
+        offset = 0
+        lane_entries = []  # (target, flat source, conj)
+        for bands in order:
+            g = _Group()
+            g.bands = np.asarray(bands, dtype=np.int64)
+            g.M = Mg = int(M[bands[0]])
+            nbg = len(bands)
+            g.offset = offset
+            fidx = np.zeros((nbg, Mg), dtype=np.int64)
+            fwin = np.zeros((nbg, Mg), dtype=np.float64)
+            dwin = np.zeros((nbg, Mg), dtype=np.float64)
+            cflat = []
+            for i, b in enumerate(bands):
+                p = np.mod(pos[b], Mg)
+                s = math.sqrt(w[b] * Mg / N)
+                fidx[i, p] = fid[b]
+                fwin[i, p] = vals[b] * s
+                dwin[i, p] = wt[b] * vals[b] / (s * D[fid[b]])
+                flat = i * Mg + p
+                if cj[b].any():
+                    cflat.append(flat[cj[b]])
+                lane_entries.append((fid[b], offset + flat, cj[b]))
+            g.fidx, g.fwin, g.dwin = fidx, fwin, dwin
+            g.cflat = np.concatenate(cflat) if cflat else np.zeros(0, dtype=np.int64)
+            self.groups.append(g)
+            offset += nbg * Mg
+        self.K = offset  # coefficients per slice (all groups)
+
+        # synthesis lanes: Z[j] = sum_l V[src_l[j]] (conj where flagged); V[K] = 0 (sentinel)
+        tgt = np.concatenate([e[0] for e in lane_entries])
+        src = np.concatenate([e[1] for e in lane_entries])
+        cjf = np.concatenate([e[2] for e in lane_entries])
+        order_t = np.argsort(tgt, kind="stable")
+        tgt, src, cjf = tgt[order_t], src[order_t], cjf[order_t]
+        first = np.searchsorted(tgt, tgt, side="left")
+        rank = np.arange(len(tgt)) - first
+        self.lanes = []
+        for lane in range(int(rank.max()) + 1 if len(rank) else 0):
+            sel = rank == lane
+            s_l = np.full(F, self.K, dtype=np.int64)
+            s_l[tgt[sel]] = src[sel]
+            c_l = tgt[sel & cjf]
+            self.lanes.append((s_l, c_l))
+        self._cache = {}
+
+    def arrays(self, backend, dtype, device=None):
+        """Window/index tables converted for a backend and real dtype (cached)."""
+        key = (backend, str(dtype), str(device))
+        got = self._cache.get(key)
+        if got is not None:
+            return got
+        if backend == "numpy":
+            groups = [(g.fidx.ravel(), g.fwin.astype(dtype), g.dwin.astype(dtype), g.cflat) for g in self.groups]
+            lanes = self.lanes
+        else:
+            import torch
+
+            def t(a, dt=None):
+                return torch.as_tensor(np.ascontiguousarray(a), dtype=dt, device=device)
+
+            groups = [(t(g.fidx.ravel()), t(g.fwin, dtype), t(g.dwin, dtype), t(g.cflat)) for g in self.groups]
+            lanes = [(t(s), t(c)) for s, c in self.lanes]
+        got = (groups, lanes)
+        self._cache[key] = got
+        return got
+
+
+@functools.lru_cache(maxsize=32)
+def _plan(scale_key, N, matrix):
+    kind, bins, fmin, fmax, sr, gamma = scale_key
+    scale = Scale(kind, bins, fmin, fmax, sample_rate=sr, gamma=gamma)
+    return _Plan(scale, N, matrix)
+
+
+@functools.lru_cache(maxsize=32)
+def _slice_window(sllen, trlen):
+    w = np.zeros(sllen, dtype=np.float64)
+    a = sllen // 4 - trlen // 2
+    t = (np.arange(trlen) + 0.5) / trlen if trlen else np.zeros(0)
+    w[a:a + trlen] = np.sin(0.5 * np.pi * t)
+    w[a + trlen:sllen - a - trlen] = 1.0
+    w[sllen - a - trlen:sllen - a] = np.cos(0.5 * np.pi * t)
+    return w
+
+
+# ----------------------------------------------------------------------------
+# core: batched NSGT of spectra R (B, S, F) -> groups (B, bands_g, S, M_g), and back
+def _analyse_numpy(R, groups):
+    B, S, _ = R.shape
+    out = []
+    for fidx, fwin, _, cflat in groups:
+        nbg, Mg = fwin.shape
+        X = np.take(R, fidx, axis=-1, mode="wrap")  # (B, S, nbg*Mg)
+        if len(cflat):
+            X[..., cflat] = np.conj(X[..., cflat])
+        C = np.empty((B, nbg, S, Mg), dtype=R.dtype)
+        np.multiply(X.reshape(B, S, nbg, Mg).transpose(0, 2, 1, 3), fwin[:, None, :], out=C)
+        del X
+        C = _np_ifft_inplace(C)
+        out.append(C)
+    return out
+
+
+def _synthesise_numpy(coefs, groups, lanes, K, N, dtype):
+    B, _, S, _ = coefs[0].shape
+    V = np.empty((B, S, K + 1), dtype=dtype)
+    V[..., K] = 0
+    off = 0
+    for C, (fidx, _, dwin, _) in zip(coefs, groups):
+        nbg, Mg = dwin.shape
+        E = _np_fft(C)  # (B, nbg, S, Mg)
+        view = V[..., off:off + nbg * Mg].reshape(B, S, nbg, Mg)
+        np.multiply(E.transpose(0, 2, 1, 3), dwin, out=view)
+        del E
+        off += nbg * Mg
+    Z = None
+    tmp = None
+    for src, cj in lanes:
+        if Z is None:
+            Z = np.take(V, src, axis=-1, mode="wrap")
+            target = Z
+        else:
+            if tmp is None:
+                tmp = np.empty_like(Z)
+            np.take(V, src, axis=-1, out=tmp, mode="wrap")
+            target = tmp
+        if len(cj):
+            target[..., cj] = np.conj(target[..., cj])
+        if target is not Z:
+            Z += target
+    del V, tmp
+    Z[..., 0] = Z[..., 0].real
+    if N % 2 == 0:
+        Z[..., -1] = Z[..., -1].real
+    return _np_irfft(Z, N)
+
+
+def _analyse_torch(R, groups):
+    import torch
+
+    B, S, _ = R.shape
+    out = []
+    for fidx, fwin, _, cflat in groups:
+        nbg, Mg = fwin.shape
+        X = torch.index_select(R, -1, fidx)
+        if cflat.numel():
+            X[..., cflat] = torch.conj(X[..., cflat])
+        X = X.view(B, S, nbg, Mg) * fwin[:, None, :]
+        C = torch.fft.ifft(X.permute(0, 2, 1, 3), dim=-1)
+        out.append(C.contiguous())
+    return out
+
+
+def _synthesise_torch(coefs, groups, lanes, K, N, dtype):
+    import torch
+
+    B, _, S, _ = coefs[0].shape
+    V = torch.empty((B, S, K + 1), dtype=dtype, device=coefs[0].device)
+    V[..., K] = 0
+    off = 0
+    for C, (fidx, _, dwin, _) in zip(coefs, groups):
+        nbg, Mg = dwin.shape
+        E = torch.fft.fft(C, dim=-1)
+        view = V[..., off:off + nbg * Mg].view(B, S, nbg, Mg)
+        view.copy_(E.permute(0, 2, 1, 3) * dwin)
+        del E
+        off += nbg * Mg
+    Z = None
+    for src, cj in lanes:
+        T = torch.index_select(V, -1, src)
+        if cj.numel():
+            T[..., cj] = torch.conj(T[..., cj])
+        Z = T if Z is None else Z.add_(T)
+    del V
+    Z[..., 0] = Z[..., 0].real.to(Z.dtype)
+    if N % 2 == 0:
+        Z[..., -1] = Z[..., -1].real.to(Z.dtype)
+    return torch.fft.irfft(Z, n=N, dim=-1)
+
+
+# ----------------------------------------------------------------------------
+class NSGT(Transform):
+    """Non-stationary Gabor transform over the whole signal (painless, Hann windows in frequency).
+
+    Parameters
+    ----------
+    scale : str
+        ``oct``, ``log`` (``cqlog``), ``lin``, ``mel``, ``bark`` or ``vqlog`` (see :mod:`.scales`).
+    bins : int >= 1
+        Centres from ``fmin`` to ``fmax`` inclusive (``oct``: per octave).
+    fmin : float
+        Lowest centre (Hz).
+    fmax : float, optional
+        Highest centre (Hz), default Nyquist.
+    sample_rate : int
+    gamma : float
+        ``vqlog`` bandwidth offset (Hz).
+    form : ``"ragged"`` or ``"matrix"``
+        One group per time resolution, or a single group with the largest ``M``.
+
+    Attributes
+    ----------
+    name : str
+        Canonical name used in file paths, e.g. ``nsgt-bark-262-32.9``
+        (``-fmax{F}``, ``-gamma{G}``, ``-matrix`` appended when not default).
+    spec : str
+        Canonical spec, e.g. ``nsgt:scale=bark,bins=262,fmin=32.9``.
+    scale : :class:`~mssoracle.transforms.scales.Scale`
+    frequencies : ndarray ``(bands,)``
+        Centre of every band (DC and Nyquist bands included).
+    q : ndarray ``(bands,)``
+    """
+
+    kind = "nsgt"
+    sliced = False
+
+    def __init__(self, scale="bark", bins=262, fmin=32.9, fmax=None, *, sample_rate=44100, gamma=0.0,
+                 form="ragged"):
+        if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, float, np.integer, np.floating)) \
+                or not sample_rate > 0 or float(sample_rate) != int(sample_rate):
+            raise ParameterError(f"sample_rate must be a positive integer (Hz), got {sample_rate!r}")
+        self.sample_rate = int(sample_rate)
+        self.scale = Scale(scale, bins, fmin, fmax, sample_rate=self.sample_rate, gamma=gamma)
+        form = str(form).strip().lower()
+        if form not in _FORMS:
+            raise ParameterError(f"form must be ragged or matrix, got {form!r}")
+        self.form = form
+        s = self.scale
+        self._scale_key = (s.kind, s.bins_arg, s.fmin, s.fmax, float(self.sample_rate), s.gamma)
+        self.frequencies = s.band_frequencies
+        self.q = s.band_q()
+
+    # -- naming ---------------------------------------------------------
+    def _name_parts(self):
+        s = self.scale
+        parts = [self.kind, s.kind, str(s.bins_arg), _fmt(s.fmin)]
+        if s.fmax != s.nyquist:
+            parts.append("fmax" + _fmt(s.fmax))
+        if s.gamma:
+            parts.append("gamma" + _fmt(s.gamma))
+        return parts
+
+    @property
+    def name(self):
+        parts = self._name_parts()
+        if self.form != "ragged":
+            parts.append(self.form)
+        return "-".join(parts)
+
+    @property
+    def spec(self):
+        s = self.scale
+        items = [f"scale={s.kind}", f"bins={s.bins_arg}", f"fmin={_fmt(s.fmin)}"]
+        if s.fmax != s.nyquist:
+            items.append(f"fmax={_fmt(s.fmax)}")
+        items += self._spec_extra()
+        if s.gamma:
+            items.append(f"gamma={_fmt(s.gamma)}")
+        if self.form != "ragged":
+            items.append(f"form={self.form}")
+        return f"{self.kind}:" + ",".join(items)
+
+    def _spec_extra(self):
+        return []
+
+    def _key(self):
+        return (self.kind, self._scale_key, self.form)
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other._key() == self._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+    # -- layout ---------------------------------------------------------
+    def _length_N(self, length):
+        return _next_even_smooth(length)
+
+    def plan(self, length):
+        """The cached :class:`_Plan` used for signals of ``length`` samples."""
+        length = _check_length(length)
+        return _plan(self._scale_key, self._length_N(length), self.form == "matrix")
+
+    def _slices(self, length):
+        return 1
+
+    def layout(self, length):
+        """Describe the coefficient groups for a signal of ``length`` samples.
+
+        Returns
+        -------
+        list of dict
+            Per group: ``bands`` (band indices), ``frequencies`` (Hz), ``M`` (time
+            samples per band and slice), ``frames`` (``slices * M``), ``hop``
+            (samples between consecutive coefficients of one slice, ``N / M``).
+        """
+        p = self.plan(length)
+        S = self._slices(length)
+        return [{"bands": g.bands.copy(), "frequencies": self.frequencies[g.bands], "M": g.M,
+                 "frames": S * g.M, "hop": p.N / g.M} for g in p.groups]
+
+    def frame_bounds(self, length):
+        """Lower and upper frame bounds ``(min D, max D)`` of the NSGT used at ``length``
+        (for the sliCQT: of each slice's NSGT; the slicing itself is tight)."""
+        return self.plan(length).frame_bounds
+
+    # -- transforms -------------------------------------------------------
+    def forward(self, x):
+        """Analyse ``x`` ``(..., channels, time)``; returns a list of ``(..., channels, bands_g, frames_g)``."""
+        torch_in = _is_torch(x)
+        x, lead, L = _prepare(x, torch_in)
+        p = self.plan(L)
+        backend = "torch" if torch_in else "numpy"
+        groups, _ = p.arrays(backend, x.dtype, x.device if torch_in else None)
+        frames = self._frames(x, L, p.N, torch_in)  # (B, S, N)
+        if torch_in:
+            import torch
+            R = torch.fft.rfft(frames, dim=-1)
+            del frames
+            coefs = _analyse_torch(R, groups)
+        else:
+            R = _np_rfft(frames)
+            del frames
+            coefs = _analyse_numpy(R, groups)
+        del R
+        out = []
+        for C in coefs:
+            B, nbg, S, Mg = C.shape
+            out.append(C.reshape(lead + (nbg, S * Mg)))
+        return out
+
+    def inverse(self, coefficients, length):
+        """Synthesise ``(..., channels, length)`` from coefficients shaped as :meth:`forward` returns."""
+        length = _check_length(length)
+        if not isinstance(coefficients, (list, tuple)) or not coefficients:
+            raise ParameterError("coefficients must be a non-empty list of arrays (one per group)")
+        p = self.plan(length)
+        S = self._slices(length)
+        if len(coefficients) != len(p.groups):
+            raise ParameterError(f"{self.name}: expected {len(p.groups)} coefficient groups for length {length}, "
+                                 f"got {len(coefficients)}")
+        torch_in = _is_torch(coefficients[0])
+        lead = tuple(coefficients[0].shape[:-2])
+        B = int(np.prod(lead)) if lead else 1
+        cs = []
+        for C, g in zip(coefficients, p.groups):
+            want = lead + (len(g.bands), S * g.M)
+            if tuple(C.shape) != want:
+                raise ParameterError(f"{self.name}: coefficient group of shape {tuple(C.shape)} does not match "
+                                     f"length {length} (expected {want})")
+            cs.append(C.reshape(B, len(g.bands), S, g.M))
+        if torch_in:
+            import torch
+            cdt = torch.complex64 if cs[0].dtype in (torch.complex64, torch.float32) else torch.complex128
+            rdt = torch.float32 if cdt == torch.complex64 else torch.float64
+            cs = [c.to(cdt) for c in cs]
+            groups, lanes = p.arrays("torch", rdt, cs[0].device)
+            y = _synthesise_torch(cs, groups, lanes, p.K, p.N, cdt)
+        else:
+            cdt = np.complex64 if np.asarray(cs[0]).dtype in (np.complex64, np.float32) else np.complex128
+            rdt = np.float32 if cdt == np.complex64 else np.float64
+            cs = [np.asarray(c, dtype=cdt) for c in cs]
+            groups, lanes = p.arrays("numpy", rdt)
+            y = _synthesise_numpy(cs, groups, lanes, p.K, p.N, cdt)
+        y = self._overlap_add(y, length, torch_in)  # (B, length)
+        return y.reshape(lead + (length,))
+
+    # non-sliced framing: one zero-padded "slice" of length N
+    def _frames(self, x, L, N, torch_in):
+        if torch_in:
+            import torch
+            return torch.nn.functional.pad(x, (0, N - L))[:, None, :]
+        out = np.zeros((x.shape[0], 1, N), dtype=x.dtype)
+        out[:, 0, :L] = x
+        return out
+
+    def _overlap_add(self, y, length, torch_in):
+        return y[:, 0, :length]
+
+
+class SliCQT(NSGT):
+    """Sliced constant-Q transform: NSGTs of length ``sllen`` on half-overlapping slices.
+
+    Parameters
+    ----------
+    (as :class:`NSGT`), and
+    sllen : int, optional
+        Slice length, a multiple of 4 at least the scale's longest window
+        (default from the scale: ``ceil(max_k 8 Q_k sr / f_k)`` rounded up to a
+        multiple of 4).
+    trlen : int, optional
+        Transition length, even, ``0 <= trlen <= sllen / 2`` (default
+        ``sllen / 4`` rounded up to an even number).
+
+    Notes
+    -----
+    Coefficients: ``frames_g = slices * M_g`` (see the module docstring).
+    ``name`` always lists ``sllen`` and ``trlen``:
+    ``slicq-bark-262-32.9-sllen18060-trlen4516``.
+    """
+
+    kind = "slicq"
+    sliced = True
+
+    def __init__(self, scale="bark", bins=262, fmin=32.9, fmax=None, *, sample_rate=44100, gamma=0.0,
+                 form="ragged", sllen=None, trlen=None):
+        super().__init__(scale, bins, fmin, fmax, sample_rate=sample_rate, gamma=gamma, form=form)
+        d_sllen, _ = self.scale.suggested_sllen_trlen()
+        longest = self.scale.longest_window()
+        sllen = d_sllen if sllen is None else _int(sllen, "sllen")
+        if sllen % 4 or sllen < 4:
+            raise ParameterError(f"sllen must be a positive multiple of 4, got {sllen}")
+        if sllen < longest:
+            raise ParameterError(
+                f"sllen {sllen} is too short for the {self.scale.kind} scale's longest window ({longest} samples); "
+                f"valid: sllen >= {longest + (-longest % 4)} (default {d_sllen})")
+        if trlen is None:
+            trlen = -(-sllen // 4)
+            trlen += trlen % 2
+        else:
+            trlen = _int(trlen, "trlen")
+        if trlen % 2 or trlen < 0 or trlen > sllen // 2:
+            raise ParameterError(f"trlen must be an even number from 0 to sllen/2 = {sllen // 2}, got {trlen}")
+        self.sllen, self.trlen = sllen, trlen
+        self.hop = sllen // 2
+        # build the plan now: checks the scale fits the slice
+        self.plan(1)
+
+    def _name_parts(self):
+        return super()._name_parts() + [f"sllen{self.sllen}", f"trlen{self.trlen}"]
+
+    def _spec_extra(self):
+        return [f"sllen={self.sllen}", f"trlen={self.trlen}"]
+
+    def _key(self):
+        return super()._key() + (self.sllen, self.trlen)
+
+    def _length_N(self, length):
+        return self.sllen
+
+    def _slices(self, length):
+        return -(-(int(length) + self.trlen) // self.hop)
+
+    def _frames(self, x, L, N, torch_in):
+        h = self.hop
+        S = self._slices(L)
+        a = self.sllen // 4 + self.trlen // 2
+        total = (S + 1) * h
+        w = _slice_window(self.sllen, self.trlen)
+        if torch_in:
+            import torch
+            xp = torch.nn.functional.pad(x, (a, total - a - L))
+            fr = xp.unfold(-1, self.sllen, h)  # (B, S, sllen)
+            return fr * torch.as_tensor(w, dtype=x.dtype, device=x.device)
+        xp = np.zeros((x.shape[0], total), dtype=x.dtype)
+        xp[:, a:a + L] = x
+        fr = np.lib.stride_tricks.sliding_window_view(xp, self.sllen, axis=-1)[:, ::h]
+        return fr * w.astype(x.dtype)
+
+    def _overlap_add(self, y, length, torch_in):
+        B, S, N = y.shape
+        h = self.hop
+        a = self.sllen // 4 + self.trlen // 2
+        if torch_in:
+            import torch
+            w = torch.as_tensor(_slice_window(self.sllen, self.trlen), dtype=y.dtype, device=y.device)
+            y = (y * w).view(B, S, 2, h)
+            out = torch.zeros((B, S + 1, h), dtype=y.dtype, device=y.device)
+            out[:, :S] += y[:, :, 0]
+            out[:, 1:] += y[:, :, 1]
+            return out.view(B, (S + 1) * h)[:, a:a + length]
+        y *= _slice_window(self.sllen, self.trlen).astype(y.dtype)
+        y = y.reshape(B, S, 2, h)
+        out = np.empty((B, S + 1, h), dtype=y.dtype)
+        out[:, :S] = y[:, :, 0]
+        out[:, S] = 0
+        out[:, 1:] += y[:, :, 1]
+        return out.reshape(B, (S + 1) * h)[:, a:a + length]
+
+
+# ----------------------------------------------------------------------------
+def _prepare(x, torch_in):
+    if torch_in:
+        import torch
+        if x.is_complex():
+            raise ParameterError("the NSGT takes real signals; got a complex tensor")
+        if x.dtype not in (torch.float32, torch.float64):
+            x = x.to(torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else torch.float64)
+        if x.ndim < 1:
+            raise ParameterError("signal must have a time axis, got a scalar")
+        lead = tuple(x.shape[:-1])
+        L = _check_length(x.shape[-1])
+        return x.reshape(-1, L).contiguous(), lead, L
+    x = np.asarray(x)
+    if np.iscomplexobj(x):
+        raise ParameterError("the NSGT takes real signals; got a complex array")
+    if x.dtype != np.float32:
+        x = x.astype(np.float64, copy=False)
+    if x.ndim < 1:
+        raise ParameterError("signal must have a time axis, got a scalar")
+    lead = x.shape[:-1]
+    L = _check_length(x.shape[-1])
+    return np.ascontiguousarray(x.reshape(-1, L)), lead, L
+
+
+def _check_length(length):
+    try:
+        n = int(length)
+    except (TypeError, ValueError):
+        raise ParameterError(f"length must be a positive integer, got {length!r}") from None
+    if n != length or n < 1:
+        raise ParameterError(f"length must be a positive integer, got {length!r}")
+    return n
+
+
+def _int(v, name):
+    try:
+        f = float(v)
+        ok = math.isfinite(f) and f == int(f)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ParameterError(f"{name} must be an integer, got {v!r}")
+    return int(f)
+
+
+def _float(v, name):
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        raise ParameterError(f"{name} must be a number, got {v!r}") from None
+    if not math.isfinite(f):
+        raise ParameterError(f"{name} must be finite, got {v!r}")
+    return f
+
+
+_GRAMMAR = ("nsgt|slicq[:SCALE[:BINS[:FMIN]]] or nsgt|slicq:key=value,... with keys "
+            "scale, bins, fmin, fmax, sllen, trlen (slicq only), gamma (vqlog only), form=ragged|matrix")
+
+
+def from_spec(spec, *, sample_rate=44100):
+    """Build an :class:`NSGT` or :class:`SliCQT` from a spec string.
+
+    Grammar::
+
+        nsgt[:SCALE[:BINS[:FMIN]]]        slicq[:SCALE[:BINS[:FMIN]]]
+        nsgt:key=value,...                slicq:key=value,...
+
+    Keys: ``scale`` (oct, log, lin, mel, bark, vqlog; default bark), ``bins``
+    (default 262; 24 for oct), ``fmin`` (Hz, default 32.9), ``fmax`` (Hz,
+    default Nyquist), ``sllen``, ``trlen`` (slicq only; defaults from the
+    scale), ``gamma`` (vqlog only, Hz, default 0), ``form`` (ragged or matrix).
+    """
+    if not isinstance(spec, str):
+        raise ParameterError(f"transform spec must be a string, got {spec!r}")
+    kind, args = parse_spec_args(spec.strip(), ("scale", "bins", "fmin"))
+    if kind not in ("nsgt", "slicq"):
+        raise ParameterError(f"not an NSGT spec: {spec!r}; expected {_GRAMMAR}")
+    unknown = [k for k in args if k not in _KEYS]
+    if unknown:
+        raise ParameterError(f"unknown key {unknown[0]!r} in transform spec {spec!r}; valid keys: "
+                             f"{', '.join(_KEYS)}")
+    if kind == "nsgt" and ("sllen" in args or "trlen" in args):
+        raise ParameterError(f"sllen/trlen apply to slicq only, not nsgt (spec {spec!r}); "
+                             "use slicq:... for the sliced transform")
+    scale = args.get("scale", DEFAULTS["scale"]).lower()
+    if scale not in SCALES and scale not in ("cqlog", "octave", "linear", "logarithmic"):
+        raise ParameterError(f"unknown scale {scale!r} in transform spec {spec!r}; valid: {', '.join(SCALES)}")
+    default_bins = 24 if scale in ("oct", "octave") else DEFAULTS["bins"]
+    kw = dict(
+        scale=scale,
+        bins=_int(args.get("bins", default_bins), "bins"),
+        fmin=_float(args.get("fmin", DEFAULTS["fmin"]), "fmin"),
+        fmax=_float(args["fmax"], "fmax") if "fmax" in args else None,
+        gamma=_float(args.get("gamma", 0.0), "gamma"),
+        form=args.get("form", "ragged"),
+        sample_rate=sample_rate,
+    )
+    if kind == "slicq":
+        return SliCQT(sllen=args.get("sllen"), trlen=args.get("trlen"), **kw)
+    return NSGT(**kw)
