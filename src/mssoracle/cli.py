@@ -17,6 +17,8 @@ from .errors import MssOracleError
 COMMANDS = {
     "eval": "eval",
     "compare-sisec18": "compare_sisec18",
+    "bsseval": "bsseval",
+    "museval": "museval",
 }
 
 
