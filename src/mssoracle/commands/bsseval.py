@@ -55,8 +55,11 @@ def add_parser(subparsers, name):
 
 
 @contextlib.contextmanager
-def reported_warnings(command):
-    """Print warnings raised inside the block as ``mssoracle COMMAND: warning: ...`` lines on stderr."""
+def reported_warnings(command, context=None):
+    """Print warnings raised inside the block as ``mssoracle COMMAND: warning: ...`` lines on stderr.
+
+    ``context`` (a track name) prefixes messages that do not already start with it.
+    """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -69,6 +72,8 @@ def reported_warnings(command):
                 msg = str(w.message)
                 if msg not in seen:
                     seen.add(msg)
+                    if context and not msg.startswith(f"{context}:"):
+                        msg = f"{context}: {msg}"
                     print(f"mssoracle {command}: warning: {msg}", file=sys.stderr)
 
 
@@ -138,7 +143,7 @@ def run(args):
         "estimates": str(args.estimates_dir),
         "files": list(refs),
     }
-    with reported_warnings("bsseval"):
+    with reported_warnings("bsseval", track_name):
         evaluator = TrackEvaluator(refs, sample_rate=sr, win=args.win, hop=args.hop, mode=args.mode,
                                    backend=args.backend, device=args.device, track_name=track_name,
                                    on_silent="nan", grouping="joint")

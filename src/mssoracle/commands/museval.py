@@ -132,7 +132,7 @@ def run(args):
             "root": str(dataset.root) if dataset.root else None,
             "targets": list(estimates),
         }
-        with reported_warnings("museval"):
+        with reported_warnings("museval", track.name):
             evaluator = TrackEvaluator(references, sample_rate=audio.sample_rate, win=args.win, hop=args.hop,
                                        mode=args.mode, backend=args.backend, device=args.device,
                                        track_name=track.name, on_silent="nan")
