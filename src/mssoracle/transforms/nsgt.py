@@ -76,6 +76,7 @@ index tables are built once per (scale, length, form) and cached.
 
 import functools
 import math
+import os
 import sys
 
 import numpy as np
@@ -85,7 +86,7 @@ from . import parse_spec_args
 from .base import Transform
 from .scales import SCALES, Scale, hann_halves, plateau
 
-__all__ = ["NSGT", "SliCQT", "from_spec", "DEFAULTS"]
+__all__ = ["NSGT", "SliCQT", "from_spec", "DEFAULTS", "set_num_threads"]
 
 #: defaults of the spec keys (``bins`` of ``oct`` defaults to 24 per octave)
 DEFAULTS = {"scale": "bark", "bins": 262, "fmin": 32.9, "gamma": 0.0, "form": "ragged"}
@@ -133,29 +134,42 @@ def _fmt(v):
 try:  # pragma: no cover - scipy is a dependency, but keep numpy-only working
     import scipy.fft as _sfft
 
-    def _np_rfft(x):
-        return _sfft.rfft(x, axis=-1, workers=-1)
+    def _np_rfft(x, workers=-1):
+        return _sfft.rfft(x, axis=-1, workers=workers)
 
-    def _np_irfft(x, n):
-        return _sfft.irfft(x, n=n, axis=-1, workers=-1, overwrite_x=True)
+    def _np_irfft(x, n, workers=-1):
+        return _sfft.irfft(x, n=n, axis=-1, workers=workers, overwrite_x=True)
 
-    def _np_fft(x):
-        return _sfft.fft(x, axis=-1, workers=-1)
+    def _np_fft(x, workers=-1):
+        return _sfft.fft(x, axis=-1, workers=workers)
 
-    def _np_ifft_inplace(x):
-        return _sfft.ifft(x, axis=-1, workers=-1, overwrite_x=True)
+    def _np_ifft_inplace(x, workers=-1):
+        return _sfft.ifft(x, axis=-1, workers=workers, overwrite_x=True)
 except ImportError:  # pragma: no cover
-    def _np_rfft(x):
+    def _np_rfft(x, workers=-1):
         return np.fft.rfft(x, axis=-1)
 
-    def _np_irfft(x, n):
+    def _np_irfft(x, n, workers=-1):
         return np.fft.irfft(x, n=n, axis=-1)
 
-    def _np_fft(x):
+    def _np_fft(x, workers=-1):
         return np.fft.fft(x, axis=-1)
 
-    def _np_ifft_inplace(x):
+    def _np_ifft_inplace(x, workers=-1):
         return np.fft.ifft(x, axis=-1)
+
+#: threads of the numpy backend (None: all cores); see :func:`set_num_threads`
+_MAX_THREADS = None
+#: samples per task buffer of the numpy backend (rows of a chunk ~ this / N)
+_CHUNK_SAMPLES = 1 << 18
+
+
+def set_num_threads(n=None):
+    """Limit the threads of the numpy backend (``None``: all cores). Returns the previous value."""
+    global _MAX_THREADS
+    prev = _MAX_THREADS
+    _MAX_THREADS = None if n is None else max(1, int(n))
+    return prev
 
 
 # ----------------------------------------------------------------------------
@@ -265,13 +279,16 @@ class _Plan:
         tgt, src, cjf = tgt[order_t], src[order_t], cjf[order_t]
         first = np.searchsorted(tgt, tgt, side="left")
         rank = np.arange(len(tgt)) - first
-        self.lanes = []
+        self.lanes = []  # (src (F,), conj targets, None) or (None, None, (targets, sources, conj mask))
         for lane in range(int(rank.max()) + 1 if len(rank) else 0):
             sel = rank == lane
+            if lane > 0 and sel.sum() * 8 < F:  # few entries: add them in place
+                self.lanes.append((None, None, (tgt[sel], src[sel], cjf[sel])))
+                continue
             s_l = np.full(F, self.K, dtype=np.int64)
             s_l[tgt[sel]] = src[sel]
             c_l = tgt[sel & cjf]
-            self.lanes.append((s_l, c_l))
+            self.lanes.append((s_l, c_l, None))
         self._cache = {}
 
     def arrays(self, backend, dtype, device=None):
@@ -290,7 +307,8 @@ class _Plan:
                 return torch.as_tensor(np.ascontiguousarray(a), dtype=dt, device=device)
 
             groups = [(t(g.fidx.ravel()), t(g.fwin, dtype), t(g.dwin, dtype), t(g.cflat)) for g in self.groups]
-            lanes = [(t(s), t(c)) for s, c in self.lanes]
+            lanes = [(t(a), t(c), None) if sp is None else (None, None, tuple(t(v) for v in sp))
+                     for a, c, sp in self.lanes]
         got = (groups, lanes)
         self._cache[key] = got
         return got
@@ -316,54 +334,103 @@ def _slice_window(sllen, trlen):
 
 # ----------------------------------------------------------------------------
 # core: batched NSGT of spectra R (B, S, F) -> groups (B, bands_g, S, M_g), and back
-def _analyse_numpy(R, groups):
-    B, S, _ = R.shape
-    out = []
-    for fidx, fwin, _, cflat in groups:
-        nbg, Mg = fwin.shape
-        X = np.take(R, fidx, axis=-1, mode="wrap")  # (B, S, nbg*Mg)
-        if len(cflat):
-            X[..., cflat] = np.conj(X[..., cflat])
-        C = np.empty((B, nbg, S, Mg), dtype=R.dtype)
-        np.multiply(X.reshape(B, S, nbg, Mg).transpose(0, 2, 1, 3), fwin[:, None, :], out=C)
-        del X
-        C = _np_ifft_inplace(C)
-        out.append(C)
+def _threads():
+    return max(1, min(_MAX_THREADS or os.cpu_count() or 1, os.cpu_count() or 1))
+
+
+def _run_tasks(fn, tasks):
+    """Run ``fn(task)`` for every task, on a thread pool when there are several cores.
+
+    The work inside is numpy/scipy calls that release the GIL; each task's FFTs
+    use one thread."""
+    n = _threads()
+    if n == 1 or len(tasks) == 1:
+        for t in tasks:
+            fn(t)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(n, len(tasks))) as ex:
+        for _ in ex.map(fn, tasks):
+            pass
+
+
+def _chunks(B, S, N):
+    """(b, s0, s1) tasks whose rows (slices) fill about a cache-sized buffer."""
+    per = max(1, _CHUNK_SAMPLES // max(N, 1))
+    if S > 1:  # at least 2 tasks per thread when possible
+        per = min(per, max(1, -(-S // (2 * _threads()))))
+    return [(b, s0, min(S, s0 + per)) for b in range(B) for s0 in range(0, S, per)]
+
+
+def _analyse_numpy(rows, B, S, N, groups, cdtype):
+    """NSGT of the rows given by ``rows(b, s0, s1) -> (s1-s0, N)`` real frames.
+
+    Returns the groups as ``(B, bands_g, S, M_g)`` arrays."""
+    out = [np.empty((B, fwin.shape[0], S, fwin.shape[1]), dtype=cdtype) for _, fwin, _, _ in groups]
+
+    def task(t):
+        b, s0, s1 = t
+        sc = s1 - s0
+        R = _np_rfft(rows(b, s0, s1), 1)
+        for (fidx, fwin, _, cflat), C in zip(groups, out):
+            nbg, Mg = fwin.shape
+            X = np.take(R, fidx, axis=-1, mode="wrap")  # (sc, nbg*Mg)
+            if len(cflat):
+                X[:, cflat] = np.conj(X[:, cflat])
+            dst = C[b, :, s0:s1, :]
+            np.multiply(X.reshape(sc, nbg, Mg).transpose(1, 0, 2), fwin[:, None, :], out=dst)
+            res = _np_ifft_inplace(dst, 1)
+            if res is not dst and not np.shares_memory(res, dst):  # pragma: no cover
+                dst[...] = res
+
+    _run_tasks(task, _chunks(B, S, N))
     return out
 
 
-def _synthesise_numpy(coefs, groups, lanes, K, N, dtype):
+def _synthesise_numpy(coefs, groups, lanes, K, N, rdtype, emit):
+    """Inverse NSGT of ``coefs`` (list of ``(B, bands_g, S, M_g)``); ``emit(b, s0, s1, y)``
+    receives the real rows ``(s1-s0, N)``."""
     B, _, S, _ = coefs[0].shape
-    V = np.empty((B, S, K + 1), dtype=dtype)
-    V[..., K] = 0
-    off = 0
-    for C, (fidx, _, dwin, _) in zip(coefs, groups):
-        nbg, Mg = dwin.shape
-        E = _np_fft(C)  # (B, nbg, S, Mg)
-        view = V[..., off:off + nbg * Mg].reshape(B, S, nbg, Mg)
-        np.multiply(E.transpose(0, 2, 1, 3), dwin, out=view)
-        del E
-        off += nbg * Mg
-    Z = None
-    tmp = None
-    for src, cj in lanes:
-        if Z is None:
-            Z = np.take(V, src, axis=-1, mode="wrap")
-            target = Z
-        else:
-            if tmp is None:
-                tmp = np.empty_like(Z)
-            np.take(V, src, axis=-1, out=tmp, mode="wrap")
-            target = tmp
-        if len(cj):
-            target[..., cj] = np.conj(target[..., cj])
-        if target is not Z:
-            Z += target
-    del V, tmp
-    Z[..., 0] = Z[..., 0].real
-    if N % 2 == 0:
-        Z[..., -1] = Z[..., -1].real
-    return _np_irfft(Z, N)
+    F = N // 2 + 1
+    cdtype = coefs[0].dtype
+
+    def task(t):
+        b, s0, s1 = t
+        sc = s1 - s0
+        V = np.empty((sc, K + 1), dtype=cdtype)
+        V[:, K] = 0
+        off = 0
+        for C, (_, _, dwin, _) in zip(coefs, groups):
+            nbg, Mg = dwin.shape
+            E = _np_fft(C[b, :, s0:s1, :], 1)  # (nbg, sc, Mg)
+            np.multiply(E.transpose(1, 0, 2), dwin, out=V[:, off:off + nbg * Mg].reshape(sc, nbg, Mg))
+            off += nbg * Mg
+        Z = None
+        for src, cj, sparse in lanes:
+            if sparse is not None:  # few entries: add them where they go
+                tgt, srcs, conj = sparse
+                vals = V[:, srcs]
+                if conj.any():
+                    vals[:, conj] = np.conj(vals[:, conj])
+                Z[:, tgt] += vals
+                continue
+            if Z is None:
+                Z = np.take(V, src, axis=-1, mode="wrap")
+                if len(cj):
+                    Z[:, cj] = np.conj(Z[:, cj])
+            else:
+                T = np.take(V, src, axis=-1, mode="wrap")
+                if len(cj):
+                    T[:, cj] = np.conj(T[:, cj])
+                Z += T
+        del V
+        Z[:, 0] = Z[:, 0].real
+        if N % 2 == 0:
+            Z[:, F - 1] = Z[:, F - 1].real
+        emit(b, s0, s1, _np_irfft(Z, N, 1))
+
+    _run_tasks(task, _chunks(B, S, N))
 
 
 def _analyse_torch(R, groups):
@@ -376,7 +443,7 @@ def _analyse_torch(R, groups):
         X = torch.index_select(R, -1, fidx)
         if cflat.numel():
             X[..., cflat] = torch.conj(X[..., cflat])
-        X = X.view(B, S, nbg, Mg) * fwin[:, None, :]
+        X = X.view(B, S, nbg, Mg) * fwin
         C = torch.fft.ifft(X.permute(0, 2, 1, 3), dim=-1)
         out.append(C.contiguous())
     return out
@@ -397,7 +464,13 @@ def _synthesise_torch(coefs, groups, lanes, K, N, dtype):
         del E
         off += nbg * Mg
     Z = None
-    for src, cj in lanes:
+    for src, cj, sparse in lanes:
+        if sparse is not None:
+            tgt, srcs, conj = sparse
+            vals = torch.index_select(V, -1, srcs)
+            vals = torch.where(conj, torch.conj(vals), vals)
+            Z.index_add_(-1, tgt, vals)
+            continue
         T = torch.index_select(V, -1, src)
         if cj.numel():
             T[..., cj] = torch.conj(T[..., cj])
@@ -543,17 +616,17 @@ class NSGT(Transform):
         p = self.plan(L)
         backend = "torch" if torch_in else "numpy"
         groups, _ = p.arrays(backend, x.dtype, x.device if torch_in else None)
-        frames = self._frames(x, L, p.N, torch_in)  # (B, S, N)
         if torch_in:
             import torch
+            frames = self._frames(x, L, p.N, torch_in)  # (B, S, N)
             R = torch.fft.rfft(frames, dim=-1)
             del frames
             coefs = _analyse_torch(R, groups)
+            del R
         else:
-            R = _np_rfft(frames)
-            del frames
-            coefs = _analyse_numpy(R, groups)
-        del R
+            cdt = np.complex64 if x.dtype == np.float32 else np.complex128
+            rows = self._np_rows(x, L, p.N)
+            coefs = _analyse_numpy(rows, x.shape[0], self._slices(L), p.N, groups, cdt)
         out = []
         for C in coefs:
             B, nbg, S, Mg = C.shape
@@ -592,7 +665,9 @@ class NSGT(Transform):
             rdt = np.float32 if cdt == np.complex64 else np.float64
             cs = [np.asarray(c, dtype=cdt) for c in cs]
             groups, lanes = p.arrays("numpy", rdt)
-            y = _synthesise_numpy(cs, groups, lanes, p.K, p.N, cdt)
+            emit, finish = self._np_emit(B, S, p.N, length, rdt)
+            _synthesise_numpy(cs, groups, lanes, p.K, p.N, rdt, emit)
+            return finish().reshape(lead + (length,))
         y = self._overlap_add(y, length, torch_in)  # (B, length)
         return y.reshape(lead + (length,))
 
@@ -607,6 +682,20 @@ class NSGT(Transform):
 
     def _overlap_add(self, y, length, torch_in):
         return y[:, 0, :length]
+
+    def _np_rows(self, x, L, N):
+        def rows(b, s0, s1):
+            buf = np.zeros((1, N), dtype=x.dtype)
+            buf[0, :L] = x[b]
+            return buf
+        return rows
+
+    def _np_emit(self, B, S, N, L, dtype):
+        out = np.empty((B, L), dtype=dtype)
+
+        def emit(b, s0, s1, y):
+            out[b] = y[0, :L]
+        return emit, lambda: out
 
 
 class SliCQT(NSGT):
@@ -707,6 +796,39 @@ class SliCQT(NSGT):
         out[:, S] = 0
         out[:, 1:] += y[:, :, 1]
         return out.reshape(B, (S + 1) * h)[:, a:a + length]
+
+    def _np_rows(self, x, L, N):
+        h = self.hop
+        S = self._slices(L)
+        a = self.sllen // 4 + self.trlen // 2
+        xp = np.zeros((x.shape[0], (S + 1) * h), dtype=x.dtype)
+        xp[:, a:a + L] = x
+        w = _slice_window(self.sllen, self.trlen).astype(x.dtype)
+        item = xp.itemsize
+
+        def rows(b, s0, s1):
+            seg = xp[b, s0 * h:(s1 + 1) * h]
+            view = np.lib.stride_tricks.as_strided(seg, (s1 - s0, N), (h * item, item), writeable=False)
+            return view * w
+        return rows
+
+    def _np_emit(self, B, S, N, L, dtype):
+        h = self.hop
+        a = self.sllen // 4 + self.trlen // 2
+        w = _slice_window(self.sllen, self.trlen).astype(dtype)
+        ybuf = np.empty((B, S, N), dtype=dtype)
+
+        def emit(b, s0, s1, y):
+            np.multiply(y, w, out=ybuf[b, s0:s1])
+
+        def finish():
+            y = ybuf.reshape(B, S, 2, h)
+            out = np.empty((B, S + 1, h), dtype=dtype)
+            out[:, :S] = y[:, :, 0]
+            out[:, S] = 0
+            out[:, 1:] += y[:, :, 1]
+            return out.reshape(B, (S + 1) * h)[:, a:a + L]
+        return emit, finish
 
 
 # ----------------------------------------------------------------------------

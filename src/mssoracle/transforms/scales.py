@@ -264,13 +264,15 @@ class Scale:
         return sllen, trlen
 
     def longest_window(self):
-        """Time span (samples) of the main lobe of the narrowest band's atom, ``ceil(4 sr / B_min)``.
+        """Length in samples of the longest atom, ``ceil(sr / B_min)``: the reciprocal of the
+        narrowest band's bandwidth.
 
-        A Hann window of width ``B`` Hz in frequency has a time-domain main lobe
-        ``4 / B`` seconds wide; a slice shorter than this cannot hold it.
+        A slice (``sllen``) shorter than this would give the narrowest band less
+        than one FFT bin, so that band could sample no frequency at all; the
+        seed's default slice length is eight times this.
         """
         widths = self.band_lower_width + self.band_upper_width
-        return int(math.ceil(4.0 * self.sample_rate / float(np.min(widths)) - 1e-9))
+        return int(math.ceil(self.sample_rate / float(np.min(widths)) - 1e-9))
 
     def window(self, band, freqs):
         """Value of band ``band``'s window at frequencies ``freqs`` (Hz, any real; not folded)."""

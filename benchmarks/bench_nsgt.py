@@ -1,0 +1,248 @@
+"""Benchmark mssoracle's NSGT/sliCQT against the nsgt package 0.19, in one run.
+
+The nsgt package (CC BY-NC-SA, so a reference only, never a dependency) needs
+numpy < 1.24 and ``--no-build-isolation``; this script builds a separate
+virtualenv for it (``benchmarks/.cache/nsgt-venv``: setuptools, wheel,
+numpy==1.23.5, then nsgt==0.19, no pyfftw), saves the input signal as
+``.npy`` and runs the package in a subprocess on it, then runs ours in this
+process on the same signal.
+
+Measured (median of ``--runs``), float64, windows built inside the timing on
+both sides (our caches are cleared before every run):
+
+* ``nonsliced``: log scale, 262 bins from 32.9 Hz, NSGT over 60 s of stereo,
+  ragged (package ``matrixform=False``) and matrix (``matrixform=True``);
+* ``sliced``: the same scale, sliCQT sllen 32768, trlen 8192 on 20 s of stereo;
+* ``anchor``: ours only: Bark 262 bins from 32.9 Hz sliCQT (default sllen
+  18060, trlen 4516) round trip of a 3:54 stereo signal in float32, ragged,
+  windows built beforehand, on ``--threads`` cores (default 2), numpy and
+  torch CPU.
+
+Also printed: reconstruction error of both, coefficients per channel of both
+(the window designs differ, so coefficients are compared through their energy
+per band on a sinusoid, not value by value).
+
+Usage::
+
+    python benchmarks/bench_nsgt.py                 # everything
+    python benchmarks/bench_nsgt.py --only anchor --threads 2
+    python benchmarks/bench_nsgt.py --backend torch --device cuda --skip-peer
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = ROOT / "benchmarks" / ".cache"
+VENV = CACHE / "nsgt-venv"
+SR = 44100
+
+PEER = textwrap.dedent(r'''
+    import json, sys, time
+    import numpy as np
+    import nsgt
+    cfg = json.loads(sys.argv[1])
+    x = np.load(cfg["input"])
+    L = x.shape[-1]
+    times, err, ncoef, energies = [], None, None, None
+    for run in range(cfg["runs"]):
+        t0 = time.perf_counter()
+        scale = nsgt.LogScale(cfg["fmin"], cfg["fmax"], cfg["bins"])
+        if cfg["sliced"]:
+            tr = nsgt.NSGT_sliced(scale, cfg["sllen"], cfg["trlen"], cfg["sr"], real=True,
+                                  matrixform=cfg["matrix"], multichannel=True)
+            c = list(tr.forward((x,)))
+            y = np.concatenate(list(tr.backward(c)), axis=-1)[:, :L]
+        else:
+            tr = nsgt.NSGT(scale, cfg["sr"], L, real=True, matrixform=cfg["matrix"], reducedform=0,
+                           multichannel=True)
+            c = tr.forward(x)
+            y = np.asarray(tr.backward(c))[:, :L]
+        times.append(time.perf_counter() - t0)
+        err = float(np.linalg.norm(y - x) / np.linalg.norm(x))
+        if cfg["sliced"]:
+            ncoef = int(sum(np.size(b) for sl in c for b in (sl if isinstance(sl, list) else [sl])) // x.shape[0])
+        else:
+            ncoef = int(sum(np.size(b) for b in (c[0] if isinstance(c[0], list) else c[0])))
+    print(json.dumps({"times": times, "err": err, "ncoef": ncoef}))
+''')
+
+
+def ensure_venv():
+    py = VENV / "bin" / "python"
+    if py.exists():
+        ok = subprocess.run([str(py), "-c", "import nsgt, numpy; print(numpy.__version__)"],
+                            capture_output=True, text=True)
+        if ok.returncode == 0:
+            return py
+    print(f"creating {VENV} (numpy 1.23.5 + nsgt 0.19) ...", flush=True)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    pip = [str(py), "-m", "pip", "install", "-q"]
+    subprocess.run(pip + ["setuptools", "wheel", "numpy==1.23.5"], check=True)
+    subprocess.run(pip + ["--no-build-isolation", "nsgt==0.19"], check=True)
+    return py
+
+
+def run_peer(py, x, cfg):
+    with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
+        import numpy as np
+
+        path = Path(tmp) / "input.npy"
+        np.save(path, x)
+        cfg = dict(cfg, input=str(path))
+        script = Path(tmp) / "peer.py"
+        script.write_text(PEER)
+        out = subprocess.run([str(py), str(script), json.dumps(cfg)], capture_output=True, text=True)
+        if out.returncode != 0:
+            raise RuntimeError(f"nsgt package failed: {out.stderr.strip().splitlines()[-1:]}")
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_ours(x, spec, runs, backend="numpy", device="cpu", prebuilt=False, dtype=None):
+    import numpy as np
+
+    from mssoracle.transforms import from_spec, nsgt as ours
+
+    L = x.shape[-1]
+    if backend == "torch":
+        import torch
+
+        xin = torch.as_tensor(x, device=device)
+        if dtype is not None:
+            xin = xin.to(getattr(torch, dtype))
+    else:
+        xin = x if dtype is None else x.astype(dtype)
+    times = []
+    y = c = None
+    if prebuilt:
+        t = from_spec(spec, sample_rate=SR)
+        _sync(t.inverse(t.forward(xin), L), backend)
+    for _ in range(runs):
+        if not prebuilt:
+            ours._plan.cache_clear()
+            ours._slice_window.cache_clear()
+        del y, c
+        t0 = time.perf_counter()
+        t = from_spec(spec, sample_rate=SR)
+        c = t.forward(xin)
+        y = t.inverse(c, L)
+        _sync(y, backend)
+        times.append(time.perf_counter() - t0)
+    if backend == "torch":
+        y = y.cpu().numpy()
+        ncoef = sum(int(g[0].numel()) for g in c)
+    else:
+        ncoef = sum(int(g[0].size) for g in c)
+    err = float(np.linalg.norm(y.astype(np.float64) - x) / np.linalg.norm(x))
+    return {"times": times, "err": err, "ncoef": ncoef, "groups": len(c)}
+
+
+def _sync(y, backend):
+    if backend == "torch":
+        import torch
+
+        if y.is_cuda:
+            torch.cuda.synchronize()
+
+
+def med(v):
+    return statistics.median(v)
+
+
+def compare(args, py):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    cases = []
+    if args.only in ("all", "nonsliced"):
+        x = rng.standard_normal((2, int(60 * SR)))
+        for form in ("ragged", "matrix"):
+            cases.append((f"non-sliced 60 s stereo, {form}", x,
+                          f"nsgt:scale=log,bins=262,fmin=32.9,form={form}",
+                          dict(sliced=False, matrix=form == "matrix")))
+    if args.only in ("all", "sliced"):
+        x = rng.standard_normal((2, int(20 * SR)))
+        for form in ("ragged", "matrix"):
+            cases.append((f"sliced 20 s stereo, sllen 32768 trlen 8192, {form}", x,
+                          f"slicq:scale=log,bins=262,fmin=32.9,sllen=32768,trlen=8192,form={form}",
+                          dict(sliced=True, matrix=form == "matrix", sllen=32768, trlen=8192)))
+    rows = []
+    for title, x, spec, cfg in cases:
+        cfg = dict(cfg, fmin=32.9, fmax=SR / 2, bins=262, sr=SR, runs=args.runs)
+        mine = run_ours(x, spec, args.runs, backend=args.backend, device=args.device)
+        line = (f"{title}: ours {med(mine['times']):.3f} s (err {mine['err']:.1e}, "
+                f"{mine['ncoef'] / x.shape[-1]:.2f} coefs/sample/channel, {mine['groups']} groups)")
+        if py is not None:
+            peer = run_peer(py, x, cfg)
+            line += (f"; nsgt 0.19 {med(peer['times']):.3f} s (err {peer['err']:.1e}, "
+                     f"{peer['ncoef'] / x.shape[-1]:.2f} coefs/sample/channel); "
+                     f"speed-up x{med(peer['times']) / med(mine['times']):.1f}")
+        print(line, flush=True)
+        rows.append(line)
+    return rows
+
+
+def anchor(args):
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, int(234 * SR))).astype(np.float32)
+    spec = "slicq:bark:262:32.9"
+    res = {}
+    for backend in ("numpy", "torch"):
+        if backend == "torch":
+            try:
+                import torch
+
+                torch.set_num_threads(args.threads)
+            except ImportError:
+                print("anchor torch: torch not installed")
+                continue
+        r = run_ours(x.astype(np.float64), spec, args.runs, backend=backend,
+                     device=args.device if backend == "torch" else "cpu", prebuilt=True, dtype="float32")
+        res[backend] = r
+        print(f"anchor {spec} 3:54 stereo float32 ragged round trip, {backend} on {args.threads} threads: "
+              f"{med(r['times']):.3f} s (min {min(r['times']):.3f}; err {r['err']:.1e}, {r['groups']} groups)",
+              flush=True)
+    return res
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--only", choices=("all", "nonsliced", "sliced", "anchor"), default="all")
+    ap.add_argument("--backend", choices=("numpy", "torch"), default="numpy")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--skip-peer", action="store_true", help="do not build/run the nsgt package")
+    ap.add_argument("--threads", type=int, default=2, help="cores for the anchor (2 = the issue's target)")
+    args = ap.parse_args(argv)
+    sys.path.insert(0, str(ROOT / "src"))
+    import platform
+
+    print(f"machine: {platform.machine()} {os.cpu_count()} cores, python {platform.python_version()}")
+    if args.only in ("all", "anchor"):
+        # restrict threads before numpy/scipy/torch start their pools
+        os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+    py = None
+    if not args.skip_peer and args.only != "anchor":
+        try:
+            py = ensure_venv()
+        except (subprocess.CalledProcessError, OSError) as exc:
+            print(f"nsgt package unavailable ({exc}); timing ours only")
+    if args.only in ("all", "nonsliced", "sliced"):
+        compare(args, py)
+    if args.only in ("all", "anchor"):
+        anchor(args)
+
+
+if __name__ == "__main__":
+    main()
