@@ -105,16 +105,31 @@ def _pad_or_truncate(est, nsampl):
 
 
 def _check_finite(x, name):
-    if not np.isfinite(x).all():
+    if not np.isfinite(np.sum(x)):
         bad = [j for j in range(x.shape[0]) if not np.isfinite(x[j]).all()]
-        raise AudioError(f"{name}: source(s) {bad} contain NaN or inf samples; expected finite audio")
+        if bad:
+            raise AudioError(f"{name}: source(s) {bad} contain NaN or inf samples; expected finite audio")
+
+
+def _channel_sum(x2d):
+    """Sum over channels of a (nsampl, nchan) array (faster than ``.sum(axis=1)`` for few channels)."""
+    out = x2d[:, 0].copy()
+    for c in range(1, x2d.shape[1]):
+        out += x2d[:, c]
+    return out
 
 
 def _silent_sources(x):
     """Indices of sources that museval considers silent (channel sum zero at every sample)."""
     out = []
+    step = 1 << 20
     for j in range(x.shape[0]):
-        if not np.any(x[j].sum(axis=1) != 0):
+        silent = True
+        for a in range(0, x.shape[1], step):
+            if np.any(_channel_sum(x[j, a : a + step])):
+                silent = False
+                break
+        if silent:
             out.append(j)
     return out
 
@@ -195,6 +210,14 @@ def _check_win_hop(win, hop, unit):
 # ---------------------------------------------------------------------------
 
 
+def _block_plan(L, F, fft):
+    """(nfft, B): FFT size and sub-block length of the correlation pass for segments of length L."""
+    if L + F - 1 <= _NFFT_BLOCK:
+        return fft.next_fast_len(L + F - 1, real=True), L
+    nfft = max(_NFFT_BLOCK, 1 << int(math.ceil(math.log2(2 * F))))
+    return nfft, nfft - F + 1
+
+
 class _NumpyOps:
     """Array kernels of the numpy backend (the torch backend mirrors them)."""
 
@@ -227,25 +250,28 @@ class _NumpyOps:
             ``r[s, a, b, k] = sum_{m, m+k in seg} x_a[m] y_b[m + k]``, with
             ``a`` running over (source, channel) of ``xsig`` and ``b`` over those of
             the concatenated ``ysigs``.
+
+        Each segment is cut in sub-blocks of ``B`` samples; the sub-block of ``x``
+        (zero padded) is correlated with the next ``B + F - 1`` samples of ``y``
+        (overlap-save), the cross-spectra of the sub-blocks of a segment are
+        summed, and one inverse FFT per segment and pair gives lags ``0..F-1``.
         """
         L = int(length)
         starts = np.asarray(starts, dtype=np.int64)
         nseg = len(starts)
         nx = xsig.shape[0] * xsig.shape[2]
         ny = sum(y.shape[0] * y.shape[2] for y in ysigs)
-        if L + F - 1 <= _NFFT_BLOCK:
-            nfft = self.fft.next_fast_len(L + F - 1, real=True)
-            B = L
-        else:
-            nfft = _NFFT_BLOCK
-            B = nfft - F + 1
+        nfft, B = _block_plan(L, F, self.fft)
         nsub = -(-L // B)
+        # sub-blocks whose y extension stays inside the segment need no masking
+        nfull = sum(1 for i in range(nsub) if i * B + B + F - 1 <= L)
         nb = nfft // 2 + 1
         out = np.empty((nseg, nx, ny, F))
-        # chunking: segments per chunk and sub-blocks per chunk
         per_seg = nsub * B
         if per_seg <= _CHUNK_SAMPLES:
             seg_chunk = max(1, _CHUNK_SAMPLES // per_seg)
+            # bound the accumulator (nseg, nb, nx, ny) complex too
+            seg_chunk = max(1, min(seg_chunk, (64 << 20) // (16 * nb * nx * ny)))
             sub_chunk = nsub
         else:
             seg_chunk = 1
@@ -254,44 +280,100 @@ class _NumpyOps:
         for s0 in range(0, nseg, seg_chunk):
             st = starts[s0 : s0 + seg_chunk]
             ns = len(st)
-            acc = None
+            acc = np.zeros((ns, nb, nx, ny), dtype=complex)
             for i0 in range(0, nsub, sub_chunk):
                 i1 = min(nsub, i0 + sub_chunk)
-                offs = np.arange(i0, i1) * B
-                Xf = self._block_spectra([xsig], st, offs, L, B, nfft, wk)  # (ns, ni, nx, nb)
-                Yf = self._block_spectra(ysigs, st, offs, L, B + F - 1, nfft, wk)  # (ns, ni, ny, nb)
-                Xf = np.ascontiguousarray(np.conj(Xf).transpose(0, 3, 2, 1))  # (ns, nb, nx, ni)
-                Yf = np.ascontiguousarray(Yf.transpose(0, 3, 1, 2))  # (ns, nb, ni, ny)
-                prod = np.matmul(Xf, Yf)
-                del Xf, Yf
-                if acc is None:
-                    acc = prod
-                else:
-                    acc += prod
-                del prod
+                for j0, j1, full in ((i0, min(i1, nfull), True), (max(i0, nfull), i1, False)):
+                    if j1 <= j0:
+                        continue
+                    offs = np.arange(j0, j1, dtype=np.int64) * B
+                    Xf = self._block_spectra([xsig], st, offs, L, B, nfft, full, wk)  # (ns, nb, ni, nx)
+                    Yf = self._block_spectra(ysigs, st, offs, L, B + F - 1, nfft, full, wk)  # (ns, nb, ni, ny)
+                    np.conjugate(Xf, out=Xf)
+                    acc += np.matmul(Xf.transpose(0, 1, 3, 2), Yf)
+                    del Xf, Yf
             r = self.fft.irfft(acc, n=nfft, axis=1, workers=wk)[:, :F]  # (ns, F, nx, ny)
+            del acc
             out[s0 : s0 + ns] = r.transpose(0, 2, 3, 1)
         return out
 
-    def _block_spectra(self, sigs, starts, offs, L, width, nfft, wk):
-        """rfft of blocks ``sig[start + off : start + off + width]`` truncated at ``start + L``, zero padded."""
+    def _block_spectra(self, sigs, starts, offs, L, width, nfft, full, wk):
+        """rfft of the blocks ``sig[start + off : start + off + width]`` (cut at ``start + L``), zero padded to nfft.
+
+        Returns a complex array ``(nseg, nfft // 2 + 1, nblocks, nch)``.
+        """
         ns, ni = len(starts), len(offs)
-        nch = sum(s.shape[0] * s.shape[2] for s in sigs)
-        width_eff = min(width, L)
-        blocks = np.zeros((ns, ni, nch, width_eff))
-        rel = offs[:, None] + np.arange(width_eff)[None, :]  # (ni, W) position inside the segment
-        valid = rel < L
-        idx = starts[:, None, None] + np.minimum(rel, L - 1)[None]  # (ns, ni, W)
-        c0 = 0
+        width = min(width, L)
+        parts = []
+        regular = ns == 1 or np.all(np.diff(starts) == starts[1] - starts[0])
         for s in sigs:
-            nsrc, _, nchan = s.shape
-            g = s[:, idx, :]  # (nsrc, ns, ni, W, nchan)
-            g = g.transpose(1, 2, 0, 4, 3).reshape(ns, ni, nsrc * nchan, width_eff)
-            blocks[:, :, c0 : c0 + nsrc * nchan] = g
-            c0 += nsrc * nchan
-        if not valid.all():
-            blocks *= valid[None, :, None, :]
-        return self.fft.rfft(blocks, n=nfft, axis=-1, workers=wk)
+            nsrc, N, nchan = s.shape
+            if full and regular and (ni == 1 or np.all(np.diff(offs) == offs[1] - offs[0])):
+                # strided view (nseg, width, nblocks, nsrc, nchan), no copy
+                dst = int(starts[1] - starts[0]) if ns > 1 else 0
+                dof = int(offs[1] - offs[0]) if ni > 1 else 0
+                base = s[:, int(starts[0] + offs[0]) :]
+                it = s.itemsize
+                v = np.lib.stride_tricks.as_strided(
+                    base,
+                    shape=(ns, width, ni, nsrc, nchan),
+                    strides=(dst * nchan * it, nchan * it, dof * nchan * it, N * nchan * it, it),
+                    writeable=False,
+                )
+            else:
+                rel = offs[None, :] + np.arange(width)[:, None]  # (width, ni)
+                valid = rel < L
+                idx = starts[:, None, None] + np.minimum(rel, L - 1)[None]  # (ns, width, ni)
+                v = s[:, idx, :]  # (nsrc, ns, width, ni, nchan)
+                v = v.transpose(1, 2, 3, 0, 4)
+                if not valid.all():
+                    v = v * valid[None, :, :, None, None]
+            parts.append(self.fft.rfft(v, n=nfft, axis=1, workers=wk).reshape(ns, nfft // 2 + 1, ni, nsrc * nchan))
+        if len(parts) == 1:
+            return parts[0]
+        return np.concatenate(parts, axis=-1)
+
+    def straddle_sum(self, xsig, ysigs, bounds, F):
+        """``sum_p sum_{p-k <= m < p} x[m] y[m+k]`` for ``k = 0..F-1`` -> (nx, ny, F).
+
+        With ``xl = x[p-F+1:p]`` and ``yr = y[p:p+F-1]`` the products are the lags
+        ``k - F + 1`` of the full correlation of ``xl`` and ``yr``; the cross-spectra
+        of every boundary are summed before one inverse FFT.
+        """
+        W = F - 1
+        nfft = self.fft.next_fast_len(2 * W, real=True)
+        nb = nfft // 2 + 1
+        wk = _workers()
+        nx = xsig.shape[0] * xsig.shape[2]
+        ny = sum(y.shape[0] * y.shape[2] for y in ysigs)
+        acc = np.zeros((nb, nx, ny), dtype=complex)
+        chunk = max(1, (32 << 20) // (16 * nb * (nx + ny)))
+        for b0 in range(0, len(bounds), chunk):
+            bd = bounds[b0 : b0 + chunk]
+            XL = self._edge_spectra([xsig], bd - W, W, nfft, wk)  # (nb, nbound, nx)
+            YR = self._edge_spectra(ysigs, bd, W, nfft, wk)  # (nb, nbound, ny)
+            np.conjugate(XL, out=XL)
+            acc += np.matmul(XL.transpose(0, 2, 1), YR)
+        c = self.fft.irfft(acc, n=nfft, axis=0, workers=wk)  # (nfft, nx, ny)
+        out = np.zeros((nx, ny, F))
+        k = np.arange(1, F)
+        out[:, :, 1:] = c[(k - W) % nfft].transpose(1, 2, 0)
+        return out
+
+    def _edge_spectra(self, sigs, starts, width, nfft, wk):
+        """rfft of ``sig[start : start + width]`` (zero outside the signal) -> (nb, nseg, nch)."""
+        parts = []
+        rel = np.arange(width)
+        for s in sigs:
+            nsrc, N, nchan = s.shape
+            pos = starts[:, None] + rel[None, :]  # (ns, width)
+            valid = (pos >= 0) & (pos < N)
+            v = s[:, np.clip(pos, 0, N - 1), :]  # (nsrc, ns, width, nchan)
+            v = v.transpose(2, 1, 0, 3)  # (width, ns, nsrc, nchan)
+            if not valid.all():
+                v = v * valid.T[:, :, None, None]
+            parts.append(self.fft.rfft(v, n=nfft, axis=0, workers=wk).reshape(nfft // 2 + 1, len(starts), nsrc * nchan))
+        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)
 
     # -- linear algebra ---------------------------------------------------
     def factor(self, G):
@@ -378,12 +460,7 @@ def _straddles(ops, xsig, ysigs, bounds, nsampl, F):
     ny = sum(y.shape[0] * y.shape[2] for y in ysigs)
     if len(bounds) == 0 or F <= 1:
         return np.zeros((nx, ny, F))
-    lo = np.maximum(bounds - (F - 1), 0)
-    hi = np.minimum(bounds + (F - 1), nsampl)
-    full = _corr_segments(ops, xsig, ysigs, lo, hi, F).sum(axis=0)
-    left = _corr_segments(ops, xsig, ysigs, lo, bounds, F).sum(axis=0)
-    right = _corr_segments(ops, xsig, ysigs, bounds, hi, F).sum(axis=0)
-    return full - left - right
+    return ops.straddle_sum(xsig, ysigs, bounds, F)
 
 
 def _correlations(ops, xsig, ysigs, starts, stops, nsampl, F, need_global, need_frames=True):
@@ -642,10 +719,8 @@ class Evaluator:
         """(nwin,) bool: frames where some source of ``x`` is silent (museval's ``_any_source_silent``)."""
         out = np.zeros(self.nwin, dtype=bool)
         for j in range(x.shape[0]):
-            nz = x[j].sum(axis=1) != 0
-            c = np.zeros(len(nz) + 1, dtype=np.int64)
-            np.cumsum(nz, out=c[1:])
-            out |= (c[self.stops] - c[self.starts]) == 0
+            nz = (_channel_sum(x[j]) != 0).astype(np.float64)
+            out |= self._frame_sums(nz) == 0
         return out
 
     def _frame_sums(self, sq):
