@@ -19,6 +19,7 @@ COMMANDS = {
     "compare-sisec18": "compare_sisec18",
     "bsseval": "bsseval",
     "museval": "museval",
+    "transforms": "transforms",
 }
 
 

@@ -1,0 +1,121 @@
+"""``mssoracle transforms SPEC...``: size and resolution of transforms before running them."""
+
+import math
+import sys
+
+from ..errors import ParameterError
+from ..transforms import from_spec
+
+STFT_REFERENCE = "stft:4096:1024"
+
+
+def add_parser(subparsers, name):
+    p = subparsers.add_parser(
+        name, help="describe transforms: bins, groups, slice length, coefficients per second, memory",
+        description="For each transform spec print its bins, groups, slice length, complex coefficients per "
+                    f"second of stereo audio (and the ratio to {STFT_REFERENCE}), the longest window, and the "
+                    "memory of its coefficients for a track; warn when the matrix form would need more than "
+                    "--max-memory.",
+    )
+    p.add_argument("specs", nargs="+", metavar="SPEC",
+                   help="transform specs, e.g. slicq:bark:262:32.9 nsgt:scale=log,bins=262,fmin=32.9 stft:4096:1024")
+    p.add_argument("--sample-rate", type=int, default=44100, help="sampling rate in Hz (default 44100)")
+    p.add_argument("--duration", type=float, default=240.0,
+                   help="track length in seconds for the memory estimate (default 240, a 4-minute track)")
+    p.add_argument("--max-memory", type=float, default=4.0, metavar="GB",
+                   help="warn when the matrix form of a track's coefficients needs more (default 4 GB)")
+    p.set_defaults(run=run)
+    return p
+
+
+def _rate(t, sample_rate, seconds=60):
+    """Complex coefficients per second of stereo audio, counted on ``seconds`` of silence."""
+    import numpy as np
+
+    coefs = t.forward(np.zeros((2, seconds * sample_rate), dtype=np.float32))
+    return sum(int(np.prod(c.shape)) for c in coefs) / seconds, coefs
+
+
+def _stft_rate(sample_rate):
+    """Complex coefficients per second of stereo audio of the reference STFT."""
+    try:
+        return _rate(from_spec(STFT_REFERENCE, sample_rate=sample_rate), sample_rate)[0]
+    except (ImportError, ParameterError):  # no stft module: its formula
+        n_fft, hop = 4096, 1024
+        return (n_fft // 2 + 1) * sample_rate / hop * 2
+
+
+def _gb(n_complex, itemsize=16):
+    return n_complex * itemsize / 1e9
+
+
+def describe(spec, *, sample_rate, duration, stft_rate):
+    """Lines describing one spec, warnings, and the matrix form's GB (None for an STFT)."""
+    t = from_spec(spec, sample_rate=sample_rate)
+    length = max(1, int(round(duration * sample_rate)))
+    lines, warnings = [f"{t.spec}  ({t.name})"], []
+    if not hasattr(t, "scale"):  # an STFT or another transform without a frequency scale
+        per_sec, coefs = _rate(t, sample_rate)
+        lines.append(f"  bins {coefs[0].shape[-2]}, groups {len(coefs)}")
+        lines.append(f"  complex coefficients per second of stereo: {per_sec:,.0f} "
+                     f"(x{per_sec / stft_rate:.2f} {STFT_REFERENCE})")
+        lines.append(f"  memory for {duration:g} s of stereo (complex128): {_gb(per_sec * duration):.2f} GB")
+        return lines, warnings, None
+    s = t.scale
+    sliced = getattr(t, "sliced", False)
+    plan = t.plan(length)
+    layout = t.layout(length)
+    extra = s.bands - s.bins
+    lines.append(f"  bins {s.bins} ({'+' + str(extra) if extra else 'no'} DC/Nyquist band{'s' if extra != 1 else ''}"
+                 f" = {s.bands} bands), groups {len(layout)} ({t.form})")
+    if sliced:
+        slices_per_sec = sample_rate / t.hop
+        per_sec = plan.K * slices_per_sec * 2
+        lines.append(f"  slice length {t.sllen} ({t.sllen / sample_rate * 1000:.0f} ms), transition {t.trlen}, "
+                     f"hop {t.hop}")
+        n_slices = t._slices(length)
+        matrix = s.bands * int(plan.M.max()) * n_slices * 2
+        ragged = plan.K * n_slices * 2
+    else:
+        per_sec = plan.K / (length / sample_rate) * 2
+        lines.append(f"  slice length: none (one NSGT over the whole signal; FFT length {plan.N} "
+                     f"for {duration:g} s)")
+        matrix = s.bands * int(plan.M.max()) * 2
+        ragged = plan.K * 2
+    lines.append(f"  complex coefficients per second of stereo: {per_sec:,.0f} (x{per_sec / stft_rate:.2f} "
+                 f"{STFT_REFERENCE})")
+    lw = s.longest_window()
+    lines.append(f"  longest window: {lw} samples ({lw / sample_rate * 1000:.1f} ms, lowest bandwidth "
+                 f"{sample_rate / lw:.2f} Hz); time samples per band {int(plan.M.min())}..{int(plan.M.max())}"
+                 f"{' per slice' if sliced else ''}; frame bounds [{plan.frame_bounds[0]:.3f}, "
+                 f"{plan.frame_bounds[1]:.3f}]")
+    lines.append(f"  memory for {duration:g} s of stereo (complex128): ragged {_gb(ragged):.2f} GB, "
+                 f"matrix {_gb(matrix):.2f} GB")
+    return lines, warnings, _gb(matrix)
+
+
+def run(args):
+    if args.sample_rate <= 0:
+        raise ParameterError(f"--sample-rate must be > 0, got {args.sample_rate}")
+    if not (args.duration > 0 and math.isfinite(args.duration)):
+        raise ParameterError(f"--duration must be a positive number of seconds, got {args.duration}")
+    if not args.max_memory > 0:
+        raise ParameterError(f"--max-memory must be > 0 GB, got {args.max_memory}")
+    # validate every spec first, so that a bad one fails before any output
+    for spec in args.specs:
+        from_spec(spec, sample_rate=args.sample_rate)
+    stft_rate = _stft_rate(args.sample_rate)
+    for i, spec in enumerate(args.specs):
+        lines, warnings, matrix_gb = describe(spec, sample_rate=args.sample_rate, duration=args.duration,
+                                              stft_rate=stft_rate)
+        if matrix_gb is not None and matrix_gb > args.max_memory:
+            t = from_spec(spec, sample_rate=args.sample_rate)
+            what = "its matrix form" if t.form == "matrix" else "form=matrix"
+            warnings.append(f"warning: {t.spec}: {what} would need {matrix_gb:.1f} GB for {args.duration:g} s of "
+                            f"stereo (complex128), more than --max-memory {args.max_memory:g} GB")
+        if i:
+            print()
+        print("\n".join(lines))
+        for w in warnings:
+            print(w, file=sys.stderr)
+    return 0
