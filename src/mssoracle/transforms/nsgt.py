@@ -185,24 +185,17 @@ class _Plan:
         self.N = N = int(N)
         F = N // 2 + 1
         self.F = F
-        sr = scale.sample_rate
-        per_bin = N / sr
+        per_bin = N / scale.sample_rate
         nb = scale.bands
-        pos, vals, counts = [], [], np.empty(nb, dtype=np.int64)
-        for b in range(nb):
-            c = scale.band_frequencies[b] * per_bin
-            lo = scale.band_lower_width[b] * per_bin
-            hi = scale.band_upper_width[b] * per_bin
-            n = np.arange(math.floor(c - lo) + 1, math.ceil(c + hi), dtype=np.int64)
-            if scale.self_mirrored[b]:
-                g = plateau(n - c, lo, scale.band_flat[b] * per_bin)
-            else:
-                g = hann_halves(n - c, lo, hi)
-            keep = g > 0
-            n, g = n[keep], g[keep]
-            pos.append(n)
-            vals.append(g)
-            counts[b] = len(n)
+        mirror = scale.self_mirrored
+        cs = scale.band_frequencies * per_bin
+        los = scale.band_lower_width * per_bin
+        his = scale.band_upper_width * per_bin
+        flats = scale.band_flat * per_bin
+        # support: the integers strictly inside (centre - lower, centre + upper)
+        first = np.floor(cs - los).astype(np.int64) + 1
+        last = np.ceil(cs + his).astype(np.int64) - 1
+        counts = np.maximum(last - first + 1, 0)
         if counts.max() > N:
             raise ParameterError(
                 f"signal/slice length {N} is too short for the {scale.kind} scale: a band spans "
@@ -210,85 +203,157 @@ class _Plan:
         if matrix:
             M = np.full(nb, _next_smooth(max(int(counts.max()), 1)), dtype=np.int64)
         else:
-            M = np.array([_next_smooth(max(int(c), 1)) for c in counts], dtype=np.int64)
+            M = np.array([_next_smooth(max(int(k), 1)) for k in counts], dtype=np.int64)
         self.M = M
-        w = np.where(scale.self_mirrored, 1.0, 2.0)
+        w = np.where(mirror, 1.0, 2.0)
+        sk = np.sqrt(w * M / N)  # coefficient scale s_k
 
-        # folded index, conj flag, synthesis weight of every support position
-        half = N / 2.0
-        fid, cj, wt = [], [], []
-        for b in range(nb):
-            nm = np.mod(pos[b], N)
-            conj = nm > half
-            f = np.where(conj, N - nm, nm)
-            weight = np.full(len(nm), w[b] / 2.0)
-            weight[(nm == 0) | (nm == half)] = w[b]
-            fid.append(f)
-            cj.append(conj)
-            wt.append(weight)
-        allf = np.concatenate(fid)
-        D = np.bincount(allf, weights=np.concatenate(wt) * np.concatenate(vals) ** 2, minlength=F)
+        # groups of bands with the same M, in order of their lowest band
+        if matrix:
+            order = [list(range(nb))]
+        else:
+            byM = {}
+            for k in range(nb):
+                byM.setdefault(int(M[k]), []).append(k)
+            order = sorted(byM.values(), key=lambda bs: bs[0])
+        self.groups = []
+        where = {}  # band -> (group, row)
+        offset = 0
+        for bands in order:
+            grp = _Group()
+            grp.bands = np.asarray(bands, dtype=np.int64)
+            grp.M = Mg = int(M[bands[0]])
+            grp.offset = offset
+            nbg = len(bands)
+            grp.fidx = np.zeros((nbg, Mg), dtype=np.int64)
+            grp.fwin = np.zeros((nbg, Mg), dtype=np.float64)
+            grp.dwin = np.zeros((nbg, Mg), dtype=np.float64)
+            cflat = []
+            for r, k in enumerate(bands):
+                where[k] = (grp, r, cflat)
+            grp.cflat = cflat
+            self.groups.append(grp)
+            offset += nbg * Mg
+        self.K = offset  # coefficients per slice (all groups)
+        ar = np.arange(max(N, self.K) + 1, dtype=np.int64)
+
+        # pass 1: analysis windows into the tables, the frame operator's diagonal D
+        D = np.zeros(F, dtype=np.float64)
+        info = []  # per band: (pieces, general) for pass 2
+        for k in range(nb):
+            cnt = int(counts[k])
+            if cnt == 0:
+                continue
+            f0, c = int(first[k]), float(cs[k])
+            n = ar[:cnt] + f0
+            d = n - c
+            if mirror[k]:
+                g = plateau(d, los[k], flats[k])
+            else:
+                k0 = min(max(int(math.floor(c)) - f0 + 1, 0), cnt)
+                g = np.empty(cnt)
+                np.multiply(d[:k0], 0.5 * np.pi / los[k], out=g[:k0])
+                np.multiply(d[k0:], 0.5 * np.pi / his[k], out=g[k0:])
+                np.cos(g, out=g)
+                np.square(g, out=g)
+            grp, r, cflat = where[k]
+            Mg = grp.M
+            p0 = f0 % Mg
+            run1 = min(cnt, Mg - p0)
+            pieces = ((slice(p0, p0 + run1), slice(0, run1)), (slice(0, cnt - run1), slice(run1, cnt)))
+            for ps, js in pieces:
+                grp.fwin[r, ps] = g[js] * sk[k]
+            general = f0 < 0 or 2 * (f0 + cnt - 1) > N
+            if general:  # crosses 0 Hz or Nyquist: fold, conjugate the mirrored part
+                weight = np.full(cnt, w[k] / 2.0)
+                nm = np.mod(n, N)
+                conj = 2 * nm > N
+                fid = np.where(conj, N - nm, nm)
+                weight[(nm == 0) | (2 * nm == N)] = w[k]
+                np.add.at(D, fid, weight * g * g)
+                for ps, js in pieces:
+                    grp.fidx[r, ps] = fid[js]
+                pos = np.mod(n, Mg)
+                cflat.append(r * Mg + pos[conj])
+                info.append((k, pieces, (fid, conj, weight, g, pos)))
+            else:  # weight w/2, doubled on the bins 0 and N/2 (their own mirror images)
+                g2 = g * g
+                g2 *= w[k] / 2.0
+                D[f0:f0 + cnt] += g2
+                if f0 == 0:
+                    D[0] += g2[0]
+                if 2 * (f0 + cnt - 1) == N:
+                    D[-1] += g2[-1]
+                for ps, js in pieces:
+                    grp.fidx[r, ps] = n[js]
+                info.append((k, pieces, (None, g)))
         if D.min() <= 0:  # cannot happen with partition-of-unity windows; guard anyway
             raise ParameterError(f"the windows leave FFT bin {int(np.argmin(D))} of {N} uncovered; "
                                  "not a frame (use another scale or length)")
         self.D = D
         self.frame_bounds = (float(D.min()), float(D.max()))
+        for grp in self.groups:
+            grp.cflat = np.concatenate(grp.cflat) if grp.cflat else np.zeros(0, dtype=np.int64)
 
-        # groups
-        if matrix:
-            order = [list(range(nb))]
-        else:
-            byM = {}
-            for b in range(nb):
-                byM.setdefault(int(M[b]), []).append(b)
-            order = sorted(byM.values(), key=lambda bs: bs[0])
-        self.groups = []
-        offset = 0
-        lane_entries = []  # (target, flat source, conj)
-        for bands in order:
-            g = _Group()
-            g.bands = np.asarray(bands, dtype=np.int64)
-            g.M = Mg = int(M[bands[0]])
-            nbg = len(bands)
-            g.offset = offset
-            fidx = np.zeros((nbg, Mg), dtype=np.int64)
-            fwin = np.zeros((nbg, Mg), dtype=np.float64)
-            dwin = np.zeros((nbg, Mg), dtype=np.float64)
-            cflat = []
-            for i, b in enumerate(bands):
-                p = np.mod(pos[b], Mg)
-                s = math.sqrt(w[b] * Mg / N)
-                fidx[i, p] = fid[b]
-                fwin[i, p] = vals[b] * s
-                dwin[i, p] = wt[b] * vals[b] / (s * D[fid[b]])
-                flat = i * Mg + p
-                if cj[b].any():
-                    cflat.append(flat[cj[b]])
-                lane_entries.append((fid[b], offset + flat, cj[b]))
-            g.fidx, g.fwin, g.dwin = fidx, fwin, dwin
-            g.cflat = np.concatenate(cflat) if cflat else np.zeros(0, dtype=np.int64)
-            self.groups.append(g)
-            offset += nbg * Mg
-        self.K = offset  # coefficients per slice (all groups)
-
-        # synthesis lanes: Z[j] = sum_l V[src_l[j]] (conj where flagged); V[K] = 0 (sentinel)
-        tgt = np.concatenate([e[0] for e in lane_entries])
-        src = np.concatenate([e[1] for e in lane_entries])
-        cjf = np.concatenate([e[2] for e in lane_entries])
-        order_t = np.argsort(tgt, kind="stable")
-        tgt, src, cjf = tgt[order_t], src[order_t], cjf[order_t]
-        first = np.searchsorted(tgt, tgt, side="left")
-        rank = np.arange(len(tgt)) - first
+        # pass 2: dual windows g_k / D, and runs of consecutive synthesis targets
+        runs = []  # (lowest target, highest target, targets (slice or array), sources, conj mask or None)
+        for k, pieces, data in info:
+            grp, r, _ = where[k]
+            Mg = grp.M
+            base = grp.offset + r * Mg
+            f0, cnt = int(first[k]), int(counts[k])
+            if len(data) == 2:
+                _, g = data
+                dv = g / D[f0:f0 + cnt]
+                dv *= w[k] / (2.0 * sk[k])
+                if f0 == 0:
+                    dv[0] *= 2.0
+                if 2 * (f0 + cnt - 1) == N:
+                    dv[-1] *= 2.0
+                for ps, js in pieces:
+                    grp.dwin[r, ps] = dv[js]
+                src = np.empty(cnt, dtype=np.int64)
+                for ps, js in pieces:
+                    src[js] = ar[ps] + base
+                runs.append((f0, f0 + cnt - 1, slice(f0, f0 + cnt), src, None))
+            else:
+                fid, conj, weight, g, pos = data
+                dv = weight * g / (sk[k] * D[fid])
+                for ps, js in pieces:
+                    grp.dwin[r, ps] = dv[js]
+                src = base + pos
+                brk = np.flatnonzero(np.diff(conj.astype(np.int8))) + 1
+                for a0, a1 in zip(np.concatenate([[0], brk]), np.concatenate([brk, [cnt]])):
+                    t = fid[a0:a1]
+                    runs.append((int(t.min()), int(t.max()), t, src[a0:a1], conj[a0:a1]))
+        # colour the runs greedily so that the runs of one lane never share a target
+        lane_end, lane_runs = [], []
+        for run in sorted(runs, key=lambda r: r[0]):
+            for lane, end in enumerate(lane_end):
+                if end < run[0]:
+                    lane_end[lane] = run[1]
+                    lane_runs[lane].append(run)
+                    break
+            else:
+                lane_end.append(run[1])
+                lane_runs.append([run])
+        lane_runs.sort(key=lambda rs: -sum(r[1] - r[0] + 1 for r in rs))
         self.lanes = []  # (src (F,), conj targets, None) or (None, None, (targets, sources, conj mask))
-        for lane in range(int(rank.max()) + 1 if len(rank) else 0):
-            sel = rank == lane
-            if lane > 0 and sel.sum() * 8 < F:  # few entries: add them in place
-                self.lanes.append((None, None, (tgt[sel], src[sel], cjf[sel])))
+        for i, rs in enumerate(lane_runs):
+            size = sum(r[1] - r[0] + 1 for r in rs)
+            if i and size * 8 < F:  # few entries: add them in place
+                tgt = np.concatenate([ar[r[2]] if isinstance(r[2], slice) else r[2] for r in rs])
+                src = np.concatenate([r[3] for r in rs])
+                cj = np.concatenate([np.zeros(len(r[3]), bool) if r[4] is None else r[4] for r in rs])
+                self.lanes.append((None, None, (tgt, src, cj)))
                 continue
             s_l = np.full(F, self.K, dtype=np.int64)
-            s_l[tgt[sel]] = src[sel]
-            c_l = tgt[sel & cjf]
-            self.lanes.append((s_l, c_l, None))
+            cjt = []
+            for r in rs:
+                s_l[r[2]] = r[3]
+                if r[4] is not None and r[4].any():
+                    cjt.append(r[2][r[4]])
+            self.lanes.append((s_l, np.concatenate(cjt) if cjt else np.zeros(0, dtype=np.int64), None))
         self._cache = {}
 
     def arrays(self, backend, dtype, device=None):
