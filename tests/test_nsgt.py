@@ -336,8 +336,14 @@ def test_inverse_checks_shapes():
 
 
 # ---------------------------------------------------------------------------
-def test_torch_parity():
+@pytest.mark.parametrize("native", [False, True])
+def test_torch_parity(native, monkeypatch):
+    """Torch tensors in, torch tensors out; CPU tensors go through the numpy core unless
+    TORCH_NATIVE_CPU is set, which runs the torch implementation used on CUDA."""
     torch = pytest.importorskip("torch")
+    from mssoracle.transforms import nsgt as mod
+
+    monkeypatch.setattr(mod, "TORCH_NATIVE_CPU", native)
     for spec in ("nsgt:bark:60:40", "slicq:bark:60:40", "slicq:scale=lin,bins=30,fmin=150,fmax=7900,form=matrix"):
         t = from_spec(spec, sample_rate=SR)
         x = RNG.standard_normal((2, 5003))

@@ -677,6 +677,12 @@ class NSGT(Transform):
     def forward(self, x):
         """Analyse ``x`` ``(..., channels, time)``; returns a list of ``(..., channels, bands_g, frames_g)``."""
         torch_in = _is_torch(x)
+        if torch_in and _via_numpy(x):
+            import torch
+            if x.is_complex():
+                raise ParameterError("the NSGT takes real signals; got a complex tensor")
+            xn = x.detach().numpy() if x.dtype in (torch.float32, torch.float64) else x.double().numpy()
+            return [torch.from_numpy(c) for c in self.forward(xn)]
         x, lead, L = _prepare(x, torch_in)
         p = self.plan(L)
         backend = "torch" if torch_in else "numpy"
@@ -709,6 +715,9 @@ class NSGT(Transform):
             raise ParameterError(f"{self.name}: expected {len(p.groups)} coefficient groups for length {length}, "
                                  f"got {len(coefficients)}")
         torch_in = _is_torch(coefficients[0])
+        if torch_in and _via_numpy(coefficients[0]):
+            import torch
+            return torch.from_numpy(self.inverse([c.detach().resolve_conj().numpy() for c in coefficients], length))
         lead = tuple(coefficients[0].shape[:-2])
         B = int(np.prod(lead)) if lead else 1
         cs = []
@@ -897,6 +906,15 @@ class SliCQT(NSGT):
 
 
 # ----------------------------------------------------------------------------
+#: run torch CPU tensors through torch's own ops instead of the (faster) numpy core
+TORCH_NATIVE_CPU = False
+
+
+def _via_numpy(t):
+    """CPU tensors without autograd use the numpy core (zero-copy in and out)."""
+    return t.device.type == "cpu" and not TORCH_NATIVE_CPU and not t.requires_grad
+
+
 def _prepare(x, torch_in):
     if torch_in:
         import torch
