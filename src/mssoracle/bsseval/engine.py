@@ -55,6 +55,26 @@ def _workers():
     return os.cpu_count() or 1
 
 
+class _NoLimit:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _blas_limit(n):
+    """Single-threaded BLAS for small factorisations (threads only add overhead there, and spin badly
+    on a busy machine); uses threadpoolctl when it is installed."""
+    if n > 2048:
+        return _NoLimit()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        return _NoLimit()
+    return threadpool_limits(1, user_api="blas")
+
+
 # ---------------------------------------------------------------------------
 # input validation
 # ---------------------------------------------------------------------------
@@ -386,10 +406,17 @@ class _Factor:
     def __init__(self, G, linalg):
         self.linalg = linalg
         n = G.shape[0]
-        anorm = np.abs(G).sum(axis=0).max()
-        G = G + _EPS * np.eye(n)
+        colsum = np.zeros(n)
+        for i in range(0, n, 512):
+            colsum += np.abs(G[i : i + 512]).sum(axis=0)
+        anorm = colsum.max()
+        G.flat[:: n + 1] += _EPS  # museval solves G + eps I (G is ours: modified in place)
         self.kind = "chol"
         self.rcond = None
+        with _blas_limit(n):
+            self._factor(G, n, anorm, linalg)
+
+    def _factor(self, G, n, anorm, linalg):
         try:
             self.c = linalg.cholesky(G, lower=True, overwrite_a=False, check_finite=False)
             try:
@@ -406,7 +433,8 @@ class _Factor:
             lu, piv = linalg.lu_factor(G, check_finite=False)
         if np.any(np.diag(lu) == 0):
             self.kind = "lstsq"
-            self.G = G - _EPS * np.eye(n)
+            G.flat[:: n + 1] -= _EPS
+            self.G = G
             self.rcond = 0.0
             return
         self.kind = "lu"
@@ -536,8 +564,13 @@ def _safe_db(num, den):
 
 
 def _floor_den(den, num):
-    """Denominators obtained by expanding ``||a - b||^2`` can come out <= 0 by rounding; floor them at eps * num."""
-    return np.where(den > _EPS * np.abs(num), den, _EPS * np.abs(num))
+    """Energies of small differences can come out <= 0 by rounding; floor them at ``eps**2 * num``.
+
+    museval's own values there are rounding noise too (about 300 dB); the floor
+    keeps them finite and large instead of NaN.
+    """
+    floor = _EPS * _EPS * np.abs(num)
+    return np.where(den > floor, den, floor)
 
 
 # ---------------------------------------------------------------------------
