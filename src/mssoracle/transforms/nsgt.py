@@ -161,7 +161,7 @@ except ImportError:  # pragma: no cover
 #: threads of the numpy backend (None: all cores); see :func:`set_num_threads`
 _MAX_THREADS = None
 #: samples per task buffer of the numpy backend (rows of a chunk ~ this / N)
-_CHUNK_SAMPLES = 1 << 18
+_CHUNK_SAMPLES = 1 << 20
 
 
 def set_num_threads(n=None):
@@ -175,7 +175,67 @@ def set_num_threads(n=None):
 # ----------------------------------------------------------------------------
 # the plan: windows and index tables for one (scale, N, form)
 class _Group:
-    __slots__ = ("bands", "M", "offset", "fidx", "fwin", "dwin", "cflat")
+    """Bands sharing ``M``: compact tables (one entry per support position) and, built on
+    demand, dense ``(bands_g, M)`` tables."""
+
+    __slots__ = ("bands", "M", "offset", "coffset", "cpos", "cfid", "cfwin", "cdwin", "cconj", "_dense")
+
+    def dense(self):
+        """``(fidx, fwin, dwin, cflat)``: per (band, position) rfft index, analysis and dual
+        window values (0 where the band has no support), and the positions to conjugate."""
+        if self._dense is None:
+            nbg, Mg = len(self.bands), self.M
+            fidx = np.zeros(nbg * Mg, dtype=np.int64)
+            fwin = np.zeros(nbg * Mg, dtype=np.float64)
+            dwin = np.zeros(nbg * Mg, dtype=np.float64)
+            fidx[self.cpos] = self.cfid
+            fwin[self.cpos] = self.cfwin
+            dwin[self.cpos] = self.cdwin
+            self._dense = (fidx.reshape(nbg, Mg), fwin.reshape(nbg, Mg), dwin.reshape(nbg, Mg),
+                           self.cpos[self.cconj])
+        return self._dense
+
+    fidx = property(lambda self: self.dense()[0])
+    fwin = property(lambda self: self.dense()[1])
+    dwin = property(lambda self: self.dense()[2])
+    cflat = property(lambda self: self.dense()[3])
+
+
+def _lanes(runs, which, sentinel, F):
+    """Synthesis lanes: ``Z[j] = sum_l V[src_l[j]]`` (conjugated where flagged), ``V[sentinel] = 0``.
+
+    ``runs`` are (lowest target, highest target, targets, K-space sources, compact sources,
+    conj mask or None); they are coloured greedily so that the runs of one lane never share
+    a target.  Lanes with few entries are kept sparse (targets, sources, conj mask)."""
+    lane_end, lane_runs = [], []
+    for run in sorted(runs, key=lambda r: r[0]):
+        for lane, end in enumerate(lane_end):
+            if end < run[0]:
+                lane_end[lane] = run[1]
+                lane_runs[lane].append(run)
+                break
+        else:
+            lane_end.append(run[1])
+            lane_runs.append([run])
+    lane_runs.sort(key=lambda rs: -sum(r[1] - r[0] + 1 for r in rs))
+    lanes = []
+    for i, rs in enumerate(lane_runs):
+        size = sum(r[1] - r[0] + 1 for r in rs)
+        if i and size * 8 < F:
+            tgt = np.concatenate([np.arange(r[2].start, r[2].stop) if isinstance(r[2], slice) else r[2]
+                                  for r in rs])
+            src = np.concatenate([r[which] for r in rs])
+            cj = np.concatenate([np.zeros(len(r[which]), bool) if r[5] is None else r[5] for r in rs])
+            lanes.append((None, None, (tgt, src, cj)))
+            continue
+        s_l = np.full(F, sentinel, dtype=np.int64)
+        cjt = []
+        for r in rs:
+            s_l[r[2]] = r[which]
+            if r[5] is not None and r[5].any():
+                cjt.append(r[2][r[5]])
+        lanes.append((s_l, np.concatenate(cjt) if cjt else np.zeros(0, dtype=np.int64), None))
+    return lanes
 
 
 class _Plan:
@@ -217,29 +277,31 @@ class _Plan:
                 byM.setdefault(int(M[k]), []).append(k)
             order = sorted(byM.values(), key=lambda bs: bs[0])
         self.groups = []
-        where = {}  # band -> (group, row)
-        offset = 0
+        where = {}  # band -> (group, row, start in the group's compact tables)
+        offset = coffset = 0
         for bands in order:
             grp = _Group()
             grp.bands = np.asarray(bands, dtype=np.int64)
-            grp.M = Mg = int(M[bands[0]])
-            grp.offset = offset
-            nbg = len(bands)
-            grp.fidx = np.zeros((nbg, Mg), dtype=np.int64)
-            grp.fwin = np.zeros((nbg, Mg), dtype=np.float64)
-            grp.dwin = np.zeros((nbg, Mg), dtype=np.float64)
-            cflat = []
+            grp.M = int(M[bands[0]])
+            grp.offset, grp.coffset, grp._dense = offset, coffset, None
+            start = 0
             for r, k in enumerate(bands):
-                where[k] = (grp, r, cflat)
-            grp.cflat = cflat
+                where[k] = (grp, r, start)
+                start += int(counts[k])
+            for name, dt in (("cpos", np.int64), ("cfid", np.int64), ("cfwin", np.float64),
+                             ("cdwin", np.float64)):
+                setattr(grp, name, np.empty(start, dtype=dt))
+            grp.cconj = np.zeros(start, dtype=bool)
             self.groups.append(grp)
-            offset += nbg * Mg
-        self.K = offset  # coefficients per slice (all groups)
-        ar = np.arange(max(N, self.K) + 1, dtype=np.int64)
+            offset += len(bands) * grp.M
+            coffset += start
+        self.K = offset  # coefficients per slice (all groups, dense)
+        self.Kc = coffset  # support positions (all groups)
+        ar = np.arange(max(N, self.Kc, int(counts.max())) + 1, dtype=np.int64)
 
-        # pass 1: analysis windows into the tables, the frame operator's diagonal D
+        # pass 1: analysis windows, the frame operator's diagonal D
         D = np.zeros(F, dtype=np.float64)
-        info = []  # per band: (pieces, general) for pass 2
+        info = []
         for k in range(nb):
             cnt = int(counts[k])
             if cnt == 0:
@@ -256,26 +318,14 @@ class _Plan:
                 np.multiply(d[k0:], 0.5 * np.pi / his[k], out=g[k0:])
                 np.cos(g, out=g)
                 np.square(g, out=g)
-            grp, r, cflat = where[k]
-            Mg = grp.M
-            p0 = f0 % Mg
-            run1 = min(cnt, Mg - p0)
-            pieces = ((slice(p0, p0 + run1), slice(0, run1)), (slice(0, cnt - run1), slice(run1, cnt)))
-            for ps, js in pieces:
-                grp.fwin[r, ps] = g[js] * sk[k]
-            general = f0 < 0 or 2 * (f0 + cnt - 1) > N
-            if general:  # crosses 0 Hz or Nyquist: fold, conjugate the mirrored part
+            if f0 < 0 or 2 * (f0 + cnt - 1) > N:  # crosses 0 Hz or Nyquist: fold, conjugate the mirror part
                 weight = np.full(cnt, w[k] / 2.0)
                 nm = np.mod(n, N)
                 conj = 2 * nm > N
                 fid = np.where(conj, N - nm, nm)
                 weight[(nm == 0) | (2 * nm == N)] = w[k]
                 np.add.at(D, fid, weight * g * g)
-                for ps, js in pieces:
-                    grp.fidx[r, ps] = fid[js]
-                pos = np.mod(n, Mg)
-                cflat.append(r * Mg + pos[conj])
-                info.append((k, pieces, (fid, conj, weight, g, pos)))
+                info.append((k, n, g, (fid, conj, weight)))
             else:  # weight w/2, doubled on the bins 0 and N/2 (their own mirror images)
                 g2 = g * g
                 g2 *= w[k] / 2.0
@@ -284,76 +334,49 @@ class _Plan:
                     D[0] += g2[0]
                 if 2 * (f0 + cnt - 1) == N:
                     D[-1] += g2[-1]
-                for ps, js in pieces:
-                    grp.fidx[r, ps] = n[js]
-                info.append((k, pieces, (None, g)))
+                info.append((k, n, g, None))
         if D.min() <= 0:  # cannot happen with partition-of-unity windows; guard anyway
             raise ParameterError(f"the windows leave FFT bin {int(np.argmin(D))} of {N} uncovered; "
                                  "not a frame (use another scale or length)")
         self.D = D
         self.frame_bounds = (float(D.min()), float(D.max()))
-        for grp in self.groups:
-            grp.cflat = np.concatenate(grp.cflat) if grp.cflat else np.zeros(0, dtype=np.int64)
 
-        # pass 2: dual windows g_k / D, and runs of consecutive synthesis targets
-        runs = []  # (lowest target, highest target, targets (slice or array), sources, conj mask or None)
-        for k, pieces, data in info:
-            grp, r, _ = where[k]
+        # pass 2: compact tables, dual windows g_k / D, runs of consecutive synthesis targets
+        runs = []
+        for k, n, g, general in info:
+            grp, r, st = where[k]
             Mg = grp.M
-            base = grp.offset + r * Mg
-            f0, cnt = int(first[k]), int(counts[k])
-            if len(data) == 2:
-                _, g = data
+            cnt = len(n)
+            f0 = int(n[0])
+            sl = slice(st, st + cnt)
+            p = ar[:cnt] + (f0 % Mg)
+            p[p >= Mg] -= Mg
+            p += r * Mg
+            grp.cpos[sl] = p
+            np.multiply(g, sk[k], out=grp.cfwin[sl])
+            src_k = p + grp.offset
+            src_c = ar[grp.coffset + st:grp.coffset + st + cnt]
+            if general is None:
+                grp.cfid[sl] = n
                 dv = g / D[f0:f0 + cnt]
                 dv *= w[k] / (2.0 * sk[k])
                 if f0 == 0:
                     dv[0] *= 2.0
                 if 2 * (f0 + cnt - 1) == N:
                     dv[-1] *= 2.0
-                for ps, js in pieces:
-                    grp.dwin[r, ps] = dv[js]
-                src = np.empty(cnt, dtype=np.int64)
-                for ps, js in pieces:
-                    src[js] = ar[ps] + base
-                runs.append((f0, f0 + cnt - 1, slice(f0, f0 + cnt), src, None))
+                grp.cdwin[sl] = dv
+                runs.append((f0, f0 + cnt - 1, slice(f0, f0 + cnt), src_k, src_c, None))
             else:
-                fid, conj, weight, g, pos = data
-                dv = weight * g / (sk[k] * D[fid])
-                for ps, js in pieces:
-                    grp.dwin[r, ps] = dv[js]
-                src = base + pos
+                fid, conj, weight = general
+                grp.cfid[sl] = fid
+                grp.cconj[sl] = conj
+                grp.cdwin[sl] = weight * g / (sk[k] * D[fid])
                 brk = np.flatnonzero(np.diff(conj.astype(np.int8))) + 1
                 for a0, a1 in zip(np.concatenate([[0], brk]), np.concatenate([brk, [cnt]])):
                     t = fid[a0:a1]
-                    runs.append((int(t.min()), int(t.max()), t, src[a0:a1], conj[a0:a1]))
-        # colour the runs greedily so that the runs of one lane never share a target
-        lane_end, lane_runs = [], []
-        for run in sorted(runs, key=lambda r: r[0]):
-            for lane, end in enumerate(lane_end):
-                if end < run[0]:
-                    lane_end[lane] = run[1]
-                    lane_runs[lane].append(run)
-                    break
-            else:
-                lane_end.append(run[1])
-                lane_runs.append([run])
-        lane_runs.sort(key=lambda rs: -sum(r[1] - r[0] + 1 for r in rs))
-        self.lanes = []  # (src (F,), conj targets, None) or (None, None, (targets, sources, conj mask))
-        for i, rs in enumerate(lane_runs):
-            size = sum(r[1] - r[0] + 1 for r in rs)
-            if i and size * 8 < F:  # few entries: add them in place
-                tgt = np.concatenate([ar[r[2]] if isinstance(r[2], slice) else r[2] for r in rs])
-                src = np.concatenate([r[3] for r in rs])
-                cj = np.concatenate([np.zeros(len(r[3]), bool) if r[4] is None else r[4] for r in rs])
-                self.lanes.append((None, None, (tgt, src, cj)))
-                continue
-            s_l = np.full(F, self.K, dtype=np.int64)
-            cjt = []
-            for r in rs:
-                s_l[r[2]] = r[3]
-                if r[4] is not None and r[4].any():
-                    cjt.append(r[2][r[4]])
-            self.lanes.append((s_l, np.concatenate(cjt) if cjt else np.zeros(0, dtype=np.int64), None))
+                    runs.append((int(t.min()), int(t.max()), t, src_k[a0:a1], src_c[a0:a1], conj[a0:a1]))
+        self.lanes = _lanes(runs, 3, self.K, F)  # sources in the dense buffer (K + 1 per slice)
+        self.clanes = _lanes(runs, 4, self.Kc, F)  # sources in the compact buffer (Kc + 1)
         self._cache = {}
 
     def arrays(self, backend, dtype, device=None):
@@ -365,6 +388,10 @@ class _Plan:
         if backend == "numpy":
             groups = [(g.fidx.ravel(), g.fwin.astype(dtype), g.dwin.astype(dtype), g.cflat) for g in self.groups]
             lanes = self.lanes
+        elif backend == "numpy-compact":
+            groups = [(g.cpos, g.cfid, g.cfwin.astype(dtype), g.cdwin.astype(dtype), np.flatnonzero(g.cconj),
+                       g.coffset) for g in self.groups]
+            lanes = self.clanes
         else:
             import torch
 
@@ -471,31 +498,112 @@ def _synthesise_numpy(coefs, groups, lanes, K, N, rdtype, emit):
             E = _np_fft(C[b, :, s0:s1, :], 1)  # (nbg, sc, Mg)
             np.multiply(E.transpose(1, 0, 2), dwin, out=V[:, off:off + nbg * Mg].reshape(sc, nbg, Mg))
             off += nbg * Mg
-        Z = None
-        for src, cj, sparse in lanes:
-            if sparse is not None:  # few entries: add them where they go
-                tgt, srcs, conj = sparse
-                vals = V[:, srcs]
-                if conj.any():
-                    vals[:, conj] = np.conj(vals[:, conj])
-                Z[:, tgt] += vals
-                continue
-            if Z is None:
-                Z = np.take(V, src, axis=-1, mode="wrap")
-                if len(cj):
-                    Z[:, cj] = np.conj(Z[:, cj])
-            else:
-                T = np.take(V, src, axis=-1, mode="wrap")
-                if len(cj):
-                    T[:, cj] = np.conj(T[:, cj])
-                Z += T
+        Z = _sum_lanes(V, lanes, N)
         del V
-        Z[:, 0] = Z[:, 0].real
-        if N % 2 == 0:
-            Z[:, F - 1] = Z[:, F - 1].real
         emit(b, s0, s1, _np_irfft(Z, N, 1))
 
     _run_tasks(task, _chunks(B, S, N))
+
+
+def _group_chunks(groups, sizes, parts):
+    """Split group indices into about ``parts`` runs of similar total size."""
+    total = float(sum(sizes)) or 1.0
+    out, cur, acc = [], [], 0.0
+    for i, sz in enumerate(sizes):
+        cur.append(i)
+        acc += sz
+        if acc >= total * (len(out) + 1) / parts and len(out) < parts - 1:
+            out.append(cur)
+            cur = []
+    if cur:
+        out.append(cur)
+    return out
+
+
+def _analyse_numpy_compact(x, N, cgroups, shapes, cdtype):
+    """Non-sliced NSGT of ``x`` (B, L): per band only its support is gathered, the rest of each
+    ``M``-sample buffer is zero.  Returns ``(B, bands_g, 1, M_g)`` arrays."""
+    B = x.shape[0]
+    R = _np_rfft(x if x.shape[-1] == N else _pad(x, N))
+    out = [np.empty((B, nbg, 1, Mg), dtype=cdtype) for nbg, Mg in shapes]
+    parts = _group_chunks(cgroups, [nbg * Mg for nbg, Mg in shapes], 2 * _threads())
+
+    def task(t):
+        b, idx = t
+        for i in idx:
+            cpos, cfid, cfwin, _, cconj, _ = cgroups[i]
+            X = np.take(R[b], cfid)
+            if len(cconj):
+                X[cconj] = np.conj(X[cconj])
+            X *= cfwin
+            Cb = out[i][b]
+            flat = Cb.reshape(-1)
+            if len(cpos) < flat.size:
+                flat.fill(0)
+            flat[cpos] = X
+            res = _np_ifft_inplace(Cb, 1)
+            if res is not Cb and not np.shares_memory(res, Cb):  # pragma: no cover
+                Cb[...] = res
+
+    _run_tasks(task, [(b, idx) for b in range(B) for idx in parts])
+    return out
+
+
+def _synthesise_numpy_compact(coefs, cgroups, clanes, Kc, N, rdtype):
+    """Inverse of :func:`_analyse_numpy_compact`; returns ``(B, N)`` real rows."""
+    B = coefs[0].shape[0]
+    cdtype = coefs[0].dtype
+    V = np.empty((B, Kc + 1), dtype=cdtype)
+    V[:, Kc] = 0
+    parts = _group_chunks(cgroups, [c[0].size for c in coefs], 2 * _threads())
+
+    def fill(t):
+        b, idx = t
+        for i in idx:
+            cpos, _, _, cdwin, _, off = cgroups[i]
+            E = _np_fft(coefs[i][b], 1).reshape(-1)
+            np.multiply(np.take(E, cpos), cdwin, out=V[b, off:off + len(cpos)])
+
+    _run_tasks(fill, [(b, idx) for b in range(B) for idx in parts])
+    out = np.empty((B, N), dtype=rdtype)
+
+    def lanes(b):
+        Z = _sum_lanes(V[b:b + 1], clanes, N)
+        out[b] = _np_irfft(Z, N, 1)[0]
+
+    _run_tasks(lanes, list(range(B)))
+    return out
+
+
+def _pad(x, N):
+    out = np.zeros(x.shape[:-1] + (N,), dtype=x.dtype)
+    out[..., :x.shape[-1]] = x
+    return out
+
+
+def _sum_lanes(V, lanes, N):
+    """``Z (rows, F)`` from the synthesis buffer ``V (rows, K + 1)``."""
+    F = N // 2 + 1
+    Z = None
+    for src, cj, sparse in lanes:
+        if sparse is not None:  # few entries: add them where they go
+            tgt, srcs, conj = sparse
+            vals = V[:, srcs]
+            if conj.any():
+                vals[:, conj] = np.conj(vals[:, conj])
+            Z[:, tgt] += vals
+            continue
+        T = np.take(V, src, axis=-1, mode="wrap")
+        if len(cj):
+            T[:, cj] = np.conj(T[:, cj])
+        if Z is None:
+            Z = T
+        else:
+            Z += T
+    Z[:, 0] = Z[:, 0].real
+    if N % 2 == 0:
+        Z[:, F - 1] = Z[:, F - 1].real
+    return Z
 
 
 def _analyse_torch(R, groups):
@@ -685,8 +793,10 @@ class NSGT(Transform):
             return [torch.from_numpy(c) for c in self.forward(xn)]
         x, lead, L = _prepare(x, torch_in)
         p = self.plan(L)
-        backend = "torch" if torch_in else "numpy"
-        groups, _ = p.arrays(backend, x.dtype, x.device if torch_in else None)
+        if torch_in:
+            groups, _ = p.arrays("torch", x.dtype, x.device)
+        elif self.sliced:
+            groups, _ = p.arrays("numpy", x.dtype)
         if torch_in:
             import torch
             frames = self._frames(x, L, p.N, torch_in)  # (B, S, N)
@@ -696,8 +806,13 @@ class NSGT(Transform):
             del R
         else:
             cdt = np.complex64 if x.dtype == np.float32 else np.complex128
-            rows = self._np_rows(x, L, p.N)
-            coefs = _analyse_numpy(rows, x.shape[0], self._slices(L), p.N, groups, cdt)
+            if self.sliced:
+                rows = self._np_rows(x, L, p.N)
+                coefs = _analyse_numpy(rows, x.shape[0], self._slices(L), p.N, groups, cdt)
+            else:
+                cgroups, _ = p.arrays("numpy-compact", x.dtype)
+                shapes = [(len(g.bands), g.M) for g in p.groups]
+                coefs = _analyse_numpy_compact(x, p.N, cgroups, shapes, cdt)
         out = []
         for C in coefs:
             B, nbg, S, Mg = C.shape
@@ -738,6 +853,10 @@ class NSGT(Transform):
             cdt = np.complex64 if np.asarray(cs[0]).dtype in (np.complex64, np.float32) else np.complex128
             rdt = np.float32 if cdt == np.complex64 else np.float64
             cs = [np.asarray(c, dtype=cdt) for c in cs]
+            if not self.sliced:
+                cgroups, clanes = p.arrays("numpy-compact", rdt)
+                y = _synthesise_numpy_compact(cs, cgroups, clanes, p.Kc, p.N, rdt)
+                return y[:, :length].reshape(lead + (length,))
             groups, lanes = p.arrays("numpy", rdt)
             emit, finish = self._np_emit(B, S, p.N, length, rdt)
             _synthesise_numpy(cs, groups, lanes, p.K, p.N, rdt, emit)
