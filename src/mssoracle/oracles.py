@@ -405,9 +405,10 @@ def mix(X, S):
 
     .. math:: \hat S_j = X / J
 
-    SiSEC 2018's ``MIX`` anchor [SiSEC18]_ (sigsep-mus-oracle's ``MIX.py``
-    does it in the time domain; the transform is linear, so this is the same
-    up to the transform's reconstruction error).
+    SiSEC 2018's ``MIX`` anchor [SiSEC18]_.  sigsep-mus-oracle's ``MIX.py``
+    does it in the time domain and divides by the number of musdb *targets*
+    (five, accompaniment included); BSS Eval is invariant to the scale of an
+    estimate, so the scores are the same.
 
     Returns
     -------
