@@ -591,3 +591,22 @@ def test_repr_like_museval(museval):
     ours = TrackScores("t")
     ours.add_target("vocals", vals)
     assert repr(ours) == repr(store)
+
+
+def test_real_engine_silent_target_left_out():
+    """on_silent='nan' with the real engine: the others are scored as in a call without the silent target."""
+    engine = pytest.importorskip("mssoracle.bsseval.engine")
+    stems = _stems(seconds=2, nchan=1)
+    est = _estimates(stems)
+    est["bass"] = np.zeros_like(est["bass"])
+    with pytest.warns(SilentSourceWarning):
+        scores = eval_track(stems, est, sample_rate=SR, on_silent="nan", filters_len=FILTERS)
+    kept = ["vocals", "drums", "other"]
+    sdr, isr, sir, sar = engine.evaluate([stems[k] for k in kept], [est[k] for k in kept], win=SR, hop=SR,
+                                         filters_len=FILTERS)
+    for i, k in enumerate(kept):
+        for m, v in (("SDR", sdr), ("ISR", isr), ("SIR", sir), ("SAR", sar)):
+            np.testing.assert_array_equal(scores.values(k)[m], [float(quantize(x)) for x in v[i]])
+    assert np.isnan(scores.values("bass")["SDR"]).all()
+    with pytest.raises(SilentSourceError, match="estimate of 'bass'"):
+        eval_track(stems, est, sample_rate=SR, filters_len=FILTERS)
