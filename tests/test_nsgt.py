@@ -274,6 +274,19 @@ def test_windows_cached_per_configuration():
     assert t.plan(1000) is t.plan(5000)  # sliced: one plan for every length
     u = from_spec("nsgt:bark:60:40", sample_rate=SR)
     assert u.plan(1000) is from_spec("nsgt:bark:60:40", sample_rate=SR).plan(1000)
+    # bounded: least recently used plans go first, by count and by bytes
+    from mssoracle.transforms.nsgt import _PlanCache
+
+    cache = _PlanCache(max_plans=2)
+    a, b = cache(u._scale_key, 1000, False), cache(u._scale_key, 2000, False)
+    assert cache(u._scale_key, 1000, False) is a
+    cache(u._scale_key, 3000, False)  # evicts 2000, the least recently used
+    assert cache(u._scale_key, 1000, False) is a and cache(u._scale_key, 2000, False) is not b
+    tiny = _PlanCache(max_bytes=1)
+    first = tiny(u._scale_key, 1000, False)
+    assert tiny(u._scale_key, 1000, False) is first  # the newest plan always stays
+    tiny(u._scale_key, 2000, False)
+    assert tiny(u._scale_key, 1000, False) is not first
 
 
 # ---------------------------------------------------------------------------

@@ -74,10 +74,12 @@ gives complex64 coefficients, anything else float64/complex128.  Windows and
 index tables are built once per (scale, length, form) and cached.
 """
 
+import collections
 import functools
 import math
 import os
 import sys
+import threading
 
 import numpy as np
 
@@ -386,10 +388,12 @@ class _Plan:
         if got is not None:
             return got
         if backend == "numpy":
-            groups = [(g.fidx.ravel(), g.fwin.astype(dtype), g.dwin.astype(dtype), g.cflat) for g in self.groups]
+            groups = [(g.fidx.ravel(), g.fwin.astype(dtype, copy=False), g.dwin.astype(dtype, copy=False), g.cflat)
+                      for g in self.groups]
             lanes = self.lanes
         elif backend == "numpy-compact":
-            groups = [(g.cpos, g.cfid, g.cfwin.astype(dtype), g.cdwin.astype(dtype), np.flatnonzero(g.cconj),
+            groups = [(g.cpos, g.cfid, g.cfwin.astype(dtype, copy=False), g.cdwin.astype(dtype, copy=False),
+                       np.flatnonzero(g.cconj),
                        g.coffset) for g in self.groups]
             lanes = self.clanes
         else:
@@ -406,11 +410,49 @@ class _Plan:
         return got
 
 
-@functools.lru_cache(maxsize=32)
-def _plan(scale_key, N, matrix):
-    kind, bins, fmin, fmax, sr, gamma = scale_key
-    scale = Scale(kind, bins, fmin, fmax, sample_rate=sr, gamma=gamma)
-    return _Plan(scale, N, matrix)
+class _PlanCache:
+    """Least-recently-used plans, at most ``max_plans`` of them and about ``max_bytes`` in all
+    (a non-sliced plan holds tables as long as the signal, so only a few are kept)."""
+
+    def __init__(self, max_plans=32, max_bytes=1 << 30):
+        self.max_plans, self.max_bytes = max_plans, max_bytes
+        self._plans = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _size(plan):
+        n = plan.D.nbytes
+        for g in plan.groups:
+            n += sum(getattr(g, a).nbytes for a in ("cpos", "cfid", "cfwin", "cdwin", "cconj"))
+            n += 3 * 8 * len(g.bands) * g.M if g._dense is not None else 0
+        for lanes in (plan.lanes, plan.clanes):
+            n += sum(8 * plan.F if src is not None else 17 * len(sp[0]) for src, _, sp in lanes)
+        return n
+
+    def __call__(self, scale_key, N, matrix):
+        key = (scale_key, N, matrix)
+        with self._lock:
+            plan = self._plans.get(key)
+            if plan is not None:
+                self._plans.move_to_end(key)
+                return plan
+        kind, bins, fmin, fmax, sr, gamma = scale_key
+        plan = _Plan(Scale(kind, bins, fmin, fmax, sample_rate=sr, gamma=gamma), N, matrix)
+        with self._lock:
+            self._plans[key] = plan
+            total = sum(self._size(p) for p in self._plans.values())
+            while len(self._plans) > 1 and (len(self._plans) > self.max_plans or total > self.max_bytes):
+                _, old = self._plans.popitem(last=False)
+                total -= self._size(old)
+        return plan
+
+    def cache_clear(self):
+        with self._lock:
+            self._plans.clear()
+
+
+#: plans (windows, duals, tables) per (scale, length, form); ``_plan.cache_clear()`` empties it
+_plan = _PlanCache()
 
 
 @functools.lru_cache(maxsize=32)
