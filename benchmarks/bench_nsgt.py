@@ -46,15 +46,22 @@ VENV = CACHE / "nsgt-venv"
 SR = 44100
 
 PEER = textwrap.dedent(r'''
-    import json, sys, time
+    import json, resource, sys, time
     import numpy as np
+
+    def cpu():
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_utime + r.ru_stime
     import nsgt
     cfg = json.loads(sys.argv[1])
+
+    def nsize(o):  # coefficients in nested lists of arrays
+        return int(np.size(o)) if isinstance(o, np.ndarray) else sum(nsize(i) for i in o)
     x = np.load(cfg["input"])
     L = x.shape[-1]
-    times, err, ncoef, energies = [], None, None, None
+    times, cpus, err, ncoef, energies = [], [], None, None, None
     for run in range(cfg["runs"]):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu()
         scale = nsgt.LogScale(cfg["fmin"], cfg["fmax"], cfg["bins"])
         if cfg["sliced"]:
             tr = nsgt.NSGT_sliced(scale, cfg["sllen"], cfg["trlen"], cfg["sr"], real=True,
@@ -67,12 +74,10 @@ PEER = textwrap.dedent(r'''
             c = tr.forward(x)
             y = np.asarray(tr.backward(c))[:, :L]
         times.append(time.perf_counter() - t0)
+        cpus.append(cpu() - c0)
         err = float(np.linalg.norm(y - x) / np.linalg.norm(x))
-        if cfg["sliced"]:
-            ncoef = int(sum(np.size(b) for sl in c for b in (sl if isinstance(sl, list) else [sl])) // x.shape[0])
-        else:
-            ncoef = int(sum(np.size(b) for b in (c[0] if isinstance(c[0], list) else c[0])))
-    out = {"times": times, "err": err, "ncoef": ncoef}
+        ncoef = nsize(c) // x.shape[0]
+    out = {"times": times, "cpu": cpus, "err": err, "ncoef": ncoef}
     if cfg.get("profile") and not cfg["sliced"]:  # mean energy per band (DC .. Nyquist)
         out["band_energy"] = [[float(np.mean(np.abs(np.asarray(b)) ** 2)) for b in ch] for ch in c]
         out["band_freqs"] = [float(f) for f in scale()[0]]
@@ -125,7 +130,13 @@ def run_ours(x, spec, runs, backend="numpy", device="cpu", prebuilt=False, dtype
             xin = xin.to(getattr(torch, dtype))
     else:
         xin = x if dtype is None else x.astype(dtype)
-    times = []
+    import resource
+
+    def cpu():
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_utime + r.ru_stime
+
+    times, cpus = [], []
     y = c = None
     if prebuilt:
         t = from_spec(spec, sample_rate=SR)
@@ -135,19 +146,20 @@ def run_ours(x, spec, runs, backend="numpy", device="cpu", prebuilt=False, dtype
             ours._plan.cache_clear()
             ours._slice_window.cache_clear()
         del y, c
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu()
         t = from_spec(spec, sample_rate=SR)
         c = t.forward(xin)
         y = t.inverse(c, L)
         _sync(y, backend)
         times.append(time.perf_counter() - t0)
+        cpus.append(cpu() - c0)
     if backend == "torch":
         y = y.cpu().numpy()
         ncoef = sum(int(g[0].numel()) for g in c)
     else:
         ncoef = sum(int(g[0].size) for g in c)
     err = float(np.linalg.norm(y.astype(np.float64) - x) / np.linalg.norm(x))
-    return {"times": times, "err": err, "ncoef": ncoef, "groups": len(c)}
+    return {"times": times, "cpu": cpus, "err": err, "ncoef": ncoef, "groups": len(c)}
 
 
 def _sync(y, backend):
@@ -183,13 +195,14 @@ def compare(args, py):
     for title, x, spec, cfg in cases:
         cfg = dict(cfg, fmin=32.9, fmax=SR / 2, bins=262, sr=SR, runs=args.runs)
         mine = run_ours(x, spec, args.runs, backend=args.backend, device=args.device)
-        line = (f"{title}: ours {med(mine['times']):.3f} s (err {mine['err']:.1e}, "
+        line = (f"{title}: ours {med(mine['times']):.3f} s, cpu {med(mine['cpu']):.3f} s (err {mine['err']:.1e}, "
                 f"{mine['ncoef'] / x.shape[-1]:.2f} coefs/sample/channel, {mine['groups']} groups)")
         if py is not None:
             peer = run_peer(py, x, cfg)
-            line += (f"; nsgt 0.19 {med(peer['times']):.3f} s (err {peer['err']:.1e}, "
+            line += (f"; nsgt 0.19 {med(peer['times']):.3f} s, cpu {med(peer['cpu']):.3f} s (err {peer['err']:.1e}, "
                      f"{peer['ncoef'] / x.shape[-1]:.2f} coefs/sample/channel); "
-                     f"speed-up x{med(peer['times']) / med(mine['times']):.1f}")
+                     f"speed-up x{med(peer['times']) / med(mine['times']):.1f} (wall), "
+                     f"x{med(peer['cpu']) / med(mine['cpu']):.1f} (cpu time)")
         print(line, flush=True)
         rows.append(line)
     return rows
@@ -251,7 +264,8 @@ def anchor(args):
                      device=args.device if backend == "torch" else "cpu", prebuilt=True, dtype="float32")
         res[backend] = r
         print(f"anchor {spec} 3:54 stereo float32 ragged round trip, {backend} on {args.threads} threads: "
-              f"{med(r['times']):.3f} s (min {min(r['times']):.3f}; err {r['err']:.1e}, {r['groups']} groups)",
+              f"{med(r['times']):.3f} s (min {min(r['times']):.3f}, cpu {med(r['cpu']):.3f} s; err {r['err']:.1e}, "
+              f"{r['groups']} groups)",
               flush=True)
     return res
 

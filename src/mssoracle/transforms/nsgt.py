@@ -377,9 +377,23 @@ class _Plan:
                 for a0, a1 in zip(np.concatenate([[0], brk]), np.concatenate([brk, [cnt]])):
                     t = fid[a0:a1]
                     runs.append((int(t.min()), int(t.max()), t, src_k[a0:a1], src_c[a0:a1], conj[a0:a1]))
-        self.lanes = _lanes(runs, 3, self.K, F)  # sources in the dense buffer (K + 1 per slice)
-        self.clanes = _lanes(runs, 4, self.Kc, F)  # sources in the compact buffer (Kc + 1)
+        self._runs = runs
+        self._lanes = {}
         self._cache = {}
+
+    @property
+    def lanes(self):
+        """Synthesis lanes with sources in the dense buffer (``K + 1`` per slice)."""
+        if "dense" not in self._lanes:
+            self._lanes["dense"] = _lanes(self._runs, 3, self.K, self.F)
+        return self._lanes["dense"]
+
+    @property
+    def clanes(self):
+        """Synthesis lanes with sources in the compact buffer (``Kc + 1``)."""
+        if "compact" not in self._lanes:
+            self._lanes["compact"] = _lanes(self._runs, 4, self.Kc, self.F)
+        return self._lanes["compact"]
 
     def arrays(self, backend, dtype, device=None):
         """Window/index tables converted for a backend and real dtype (cached)."""
@@ -425,8 +439,9 @@ class _PlanCache:
         for g in plan.groups:
             n += sum(getattr(g, a).nbytes for a in ("cpos", "cfid", "cfwin", "cdwin", "cconj"))
             n += 3 * 8 * len(g.bands) * g.M if g._dense is not None else 0
-        for lanes in (plan.lanes, plan.clanes):
+        for lanes in plan._lanes.values():
             n += sum(8 * plan.F if src is not None else 17 * len(sp[0]) for src, _, sp in lanes)
+        n += sum(16 * len(r[3]) for r in plan._runs)
         return n
 
     def __call__(self, scale_key, N, matrix):
