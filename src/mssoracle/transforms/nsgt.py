@@ -68,10 +68,24 @@ paper adds the half-overlapping slices, which cannot be inverted exactly):
 every coefficient is independent, masks apply elementwise, and
 ``inverse(forward(x))`` is exact.  :meth:`NSGT.layout` describes the groups.
 
-Backends: numpy (scipy.fft with all cores when scipy is installed) by
-default; torch tensors (CPU or CUDA) in, torch tensors out.  float32 input
-gives complex64 coefficients, anything else float64/complex128.  Windows and
-index tables are built once per (scale, length, form) and cached.
+Backends
+--------
+numpy (default): scipy.fft (numpy.fft without scipy).  The sliCQT processes
+blocks of slices (about ``2**20`` samples each) on a thread pool, one FFT
+thread per block, with bounded intermediate buffers; the non-sliced
+NSGT gathers and scatters only each band's support (the matrix form's zero
+padding is never touched) and spreads the groups over the threads.
+:func:`set_num_threads` limits the threads (default: all cores).
+
+torch: tensors in, tensors out, same dtypes.  CUDA tensors (and CPU tensors
+that require grad, or any CPU tensor when :data:`TORCH_NATIVE_CPU` is set) run
+a torch implementation (``index_select``, batched ``torch.fft``); other CPU
+tensors go through the numpy core zero-copy, which is faster on CPU.
+
+float32 input gives complex64 coefficients, anything else float64 /
+complex128.  Windows, dual windows and index tables are built once per
+(scale, length, form) and cached (least recently used, bounded by count and
+by bytes, since a non-sliced plan is as long as the signal).
 """
 
 import collections
