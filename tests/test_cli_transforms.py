@@ -14,8 +14,8 @@ def test_transforms_describes_specs(capsys):
     assert len(blocks) == 3
     slicq = blocks[0]
     assert "slicq-bark-262-32.9-sllen18060-trlen4516" in slicq
-    assert "bins 262 (+1 DC/Nyquist band = 263 bands), groups 49 (ragged)" in slicq
-    assert "slice length 18060" in slicq and "transition 4516" in slicq
+    assert "bins 262 (+1 DC/Nyquist band = 263 bands), groups 48 (ragged)" in slicq
+    assert "slice length 18060" in slicq and "transition 4516" in slicq and "FFT length 18432" in slicq
     rate = float(re.search(r"per second of stereo: ([\d,]+)", slicq).group(1).replace(",", ""))
     ratio = float(re.search(r"\(x([\d.]+) stft:4096:1024\)", slicq).group(1))
     stft_rate = float(re.search(r"per second of stereo: ([\d,]+)", blocks[2]).group(1).replace(",", ""))

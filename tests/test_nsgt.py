@@ -175,7 +175,7 @@ def test_nsgt_coefficients_equal_direct_definition(scale, bins, fmin, fmax, form
 
 
 def test_slicq_coefficients_equal_direct_definition():
-    sr, L, sllen, trlen = 1000, 700, 160, 40
+    sr, L, sllen, trlen = 1000, 700, 172, 40  # 172 = 4 * 43: padded to 180
     x = RNG.standard_normal(L)
     t = SliCQT("log", 8, 20.0, 300.0, sample_rate=sr, sllen=sllen, trlen=trlen)
     hop = sllen // 2
@@ -189,10 +189,12 @@ def test_slicq_coefficients_equal_direct_definition():
         win[z + i] = math.sin(math.pi / 2 * (i + 0.5) / trlen)
         win[sllen - z - trlen + i] = math.cos(math.pi / 2 * (i + 0.5) / trlen)
     win[z + trlen:sllen - z - trlen] = 1
+    N = t.plan(L).N  # each windowed slice is zero-padded to a fast FFT length N >= sllen
+    assert N >= sllen and N == t.plan(1).N
     for j in range(S):
         start = j * hop - sllen // 4 - trlen // 2
         seg = np.array([x[start + i] if 0 <= start + i < L else 0.0 for i in range(sllen)]) * win
-        want = direct_nsgt(seg, bands, Ms, sr)
+        want = direct_nsgt(np.concatenate([seg, np.zeros(N - sllen)]), bands, Ms, sr)
         for b in range(len(bands)):
             np.testing.assert_allclose(got[b][j], want[b], atol=1e-10)
     # the slice windows' squares sum to one over the signal (a tight slicing)

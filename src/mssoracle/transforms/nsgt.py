@@ -50,10 +50,12 @@ The slice window is 0 on ``sllen/4 - trlen/2`` samples at both ends, rises as
 windows cross in their transitions so ``sum_j w_j^2 = 1`` (the slicing is a
 tight frame; synthesis uses the same window).  Slice ``j`` starts at sample
 ``j sllen/2 - sllen/4 - trlen/2``; ``S = ceil((length + trlen) / (sllen/2))``
-slices cover the signal.  Each windowed slice is transformed by the NSGT of
-length ``sllen``; the zero margins absorb the time spread of the low bands'
-atoms.  The inverse is exact: NSGT inverse per slice, times the slice window,
-overlap-add.
+slices cover the signal.  Each windowed slice, zero-padded to ``N`` = the
+next even 5-smooth length ``>= sllen`` (a fast FFT size: 18060 = 2^2 3 5 7 43
+becomes 18432 = 2^11 3^2, 2.5 times faster to transform), is transformed by
+the NSGT of length ``N``; the zero margins absorb the time spread of the low
+bands' atoms.  The inverse is exact: NSGT inverse per slice, cropped to
+``sllen``, times the slice window, overlap-add.
 
 Coefficient layout
 ------------------
@@ -62,7 +64,7 @@ Coefficient layout
 frequency within a group) or a single group (``form="matrix"``), each
 ``(..., channels, bands_g, frames_g)``.  NSGT: ``frames_g = M_g``.  sliCQT:
 ``frames_g = S * M_g``, slice-major: frame ``j M_g + m`` is coefficient ``m``
-of slice ``j``, at time ``j sllen/2 - sllen/4 - trlen/2 + m sllen / M_g``.  The
+of slice ``j``, at time ``j sllen/2 - sllen/4 - trlen/2 + m N / M_g``.  The
 slices are stored side by side, not overlap-added (the display form of the
 paper adds the half-overlapping slices, which cannot be inverted exactly):
 every coefficient is independent, masks apply elementwise, and
@@ -150,8 +152,8 @@ def _fmt(v):
 try:  # pragma: no cover - scipy is a dependency, but keep numpy-only working
     import scipy.fft as _sfft
 
-    def _np_rfft(x, workers=-1):
-        return _sfft.rfft(x, axis=-1, workers=workers)
+    def _np_rfft(x, workers=-1, n=None):
+        return _sfft.rfft(x, n=n, axis=-1, workers=workers)
 
     def _np_irfft(x, n, workers=-1):
         return _sfft.irfft(x, n=n, axis=-1, workers=workers, overwrite_x=True)
@@ -162,8 +164,8 @@ try:  # pragma: no cover - scipy is a dependency, but keep numpy-only working
     def _np_ifft_inplace(x, workers=-1):
         return _sfft.ifft(x, axis=-1, workers=workers, overwrite_x=True)
 except ImportError:  # pragma: no cover
-    def _np_rfft(x, workers=-1):
-        return np.fft.rfft(x, axis=-1)
+    def _np_rfft(x, workers=-1, n=None):
+        return np.fft.rfft(x, n=n, axis=-1)
 
     def _np_irfft(x, n, workers=-1):
         return np.fft.irfft(x, n=n, axis=-1)
@@ -535,7 +537,7 @@ def _analyse_numpy(rows, B, S, N, groups, cdtype):
     def task(t):
         b, s0, s1 = t
         sc = s1 - s0
-        R = _np_rfft(rows(b, s0, s1), 1)
+        R = _np_rfft(rows(b, s0, s1), 1, N)
         for (fidx, fwin, _, cflat), C in zip(groups, out):
             nbg, Mg = fwin.shape
             X = np.take(R, fidx, axis=-1, mode="wrap")  # (sc, nbg*Mg)
@@ -1020,7 +1022,8 @@ class SliCQT(NSGT):
         return super()._key() + (self.sllen, self.trlen)
 
     def _length_N(self, length):
-        return self.sllen
+        # slices are zero-padded to a fast FFT length (18060 = 2^2 3 5 7 43 -> 18432 = 2^11 3^2)
+        return _next_even_smooth(self.sllen)
 
     def _slices(self, length):
         return -(-(int(length) + self.trlen) // self.hop)
@@ -1034,32 +1037,27 @@ class SliCQT(NSGT):
         if torch_in:
             import torch
             xp = torch.nn.functional.pad(x, (a, total - a - L))
-            fr = xp.unfold(-1, self.sllen, h)  # (B, S, sllen)
-            return fr * torch.as_tensor(w, dtype=x.dtype, device=x.device)
+            fr = xp.unfold(-1, self.sllen, h) * torch.as_tensor(w, dtype=x.dtype, device=x.device)
+            return torch.nn.functional.pad(fr, (0, N - self.sllen))  # (B, S, N)
         xp = np.zeros((x.shape[0], total), dtype=x.dtype)
         xp[:, a:a + L] = x
         fr = np.lib.stride_tricks.sliding_window_view(xp, self.sllen, axis=-1)[:, ::h]
-        return fr * w.astype(x.dtype)
+        out = np.zeros(fr.shape[:-1] + (N,), dtype=x.dtype)
+        np.multiply(fr, w.astype(x.dtype), out=out[..., :self.sllen])
+        return out
 
-    def _overlap_add(self, y, length, torch_in):
-        B, S, N = y.shape
+    def _overlap_add(self, y, length, torch_in):  # torch path (numpy: _np_emit)
+        import torch
+
+        B, S, _ = y.shape
         h = self.hop
         a = self.sllen // 4 + self.trlen // 2
-        if torch_in:
-            import torch
-            w = torch.as_tensor(_slice_window(self.sllen, self.trlen), dtype=y.dtype, device=y.device)
-            y = (y * w).view(B, S, 2, h)
-            out = torch.zeros((B, S + 1, h), dtype=y.dtype, device=y.device)
-            out[:, :S] += y[:, :, 0]
-            out[:, 1:] += y[:, :, 1]
-            return out.view(B, (S + 1) * h)[:, a:a + length]
-        y *= _slice_window(self.sllen, self.trlen).astype(y.dtype)
-        y = y.reshape(B, S, 2, h)
-        out = np.empty((B, S + 1, h), dtype=y.dtype)
-        out[:, :S] = y[:, :, 0]
-        out[:, S] = 0
+        w = torch.as_tensor(_slice_window(self.sllen, self.trlen), dtype=y.dtype, device=y.device)
+        y = (y[..., :self.sllen] * w).view(B, S, 2, h)
+        out = torch.zeros((B, S + 1, h), dtype=y.dtype, device=y.device)
+        out[:, :S] += y[:, :, 0]
         out[:, 1:] += y[:, :, 1]
-        return out.reshape(B, (S + 1) * h)[:, a:a + length]
+        return out.view(B, (S + 1) * h)[:, a:a + length]
 
     def _np_rows(self, x, L, N):
         h = self.hop
@@ -1072,7 +1070,7 @@ class SliCQT(NSGT):
 
         def rows(b, s0, s1):
             seg = xp[b, s0 * h:(s1 + 1) * h]
-            view = np.lib.stride_tricks.as_strided(seg, (s1 - s0, N), (h * item, item), writeable=False)
+            view = np.lib.stride_tricks.as_strided(seg, (s1 - s0, self.sllen), (h * item, item), writeable=False)
             return view * w
         return rows
 
@@ -1086,6 +1084,7 @@ class SliCQT(NSGT):
         edges = {}
 
         def emit(b, s0, s1, y):
+            y = y[:, :2 * h]
             y *= w
             np.add(y[1:, :h], y[:-1, h:], out=out[b, s0 + 1:s1])
             edges[(b, s0, 0)] = y[0, :h].copy()
