@@ -297,61 +297,60 @@ class _NumpyOps:
             seg_chunk = 1
             sub_chunk = max(1, _CHUNK_SAMPLES // B)
         wk = _workers()
+        ych = [y.shape[0] * y.shape[2] for y in ysigs]
+        yoff = np.concatenate([[0], np.cumsum(ych)])
         for s0 in range(0, nseg, seg_chunk):
             st = starts[s0 : s0 + seg_chunk]
             ns = len(st)
-            acc = np.zeros((ns, nb, nx, ny), dtype=complex)
+            accs = [np.zeros((ns, nb, nx, c), dtype=complex) for c in ych]
             for i0 in range(0, nsub, sub_chunk):
                 i1 = min(nsub, i0 + sub_chunk)
-                for j0, j1, full in ((i0, min(i1, nfull), True), (max(i0, nfull), i1, False)):
-                    if j1 <= j0:
-                        continue
-                    offs = np.arange(j0, j1, dtype=np.int64) * B
-                    Xf = self._block_spectra([xsig], st, offs, L, B, nfft, full, wk)  # (ns, nb, ni, nx)
-                    Yf = self._block_spectra(ysigs, st, offs, L, B + F - 1, nfft, full, wk)  # (ns, nb, ni, ny)
+                groups = []
+                if min(i1, nfull) > i0:
+                    groups.append((np.arange(i0, min(i1, nfull), dtype=np.int64) * B, B, B + F - 1))
+                for i in range(max(i0, nfull), i1):  # partial sub-blocks, one at a time
+                    off = i * B
+                    groups.append((np.array([off], dtype=np.int64), min(B, L - off), min(B + F - 1, L - off)))
+                for offs, wx, wy in groups:
+                    Xf = self._block_spectra(xsig, st, offs, L, wx, nfft, wk)  # (ns, nb, ni, nx)
                     np.conjugate(Xf, out=Xf)
-                    acc += np.matmul(Xf.transpose(0, 1, 3, 2), Yf)
-                    del Xf, Yf
-            r = self.fft.irfft(acc, n=nfft, axis=1, workers=wk)[:, :F]  # (ns, F, nx, ny)
-            del acc
-            out[s0 : s0 + ns] = r.transpose(0, 2, 3, 1)
+                    Xh = Xf.transpose(0, 1, 3, 2)
+                    for acc, y in zip(accs, ysigs):
+                        acc += np.matmul(Xh, self._block_spectra(y, st, offs, L, wy, nfft, wk))
+                    del Xf, Xh
+            for acc, a0, a1 in zip(accs, yoff[:-1], yoff[1:]):
+                r = self.fft.irfft(acc, n=nfft, axis=1, workers=wk)[:, :F]  # (ns, F, nx, c)
+                out[s0 : s0 + ns, :, a0:a1] = r.transpose(0, 2, 3, 1)
+            del accs
         return out
 
-    def _block_spectra(self, sigs, starts, offs, L, width, nfft, full, wk):
-        """rfft of the blocks ``sig[start + off : start + off + width]`` (cut at ``start + L``), zero padded to nfft.
+    def _block_spectra(self, s, starts, offs, L, width, nfft, wk):
+        """rfft of the blocks ``s[:, start + off : start + off + width]`` zero padded to nfft.
 
-        Returns a complex array ``(nseg, nfft // 2 + 1, nblocks, nch)``.
+        The blocks must lie inside their segments (``off + width <= L``).  Returns a
+        complex array ``(nseg, nfft // 2 + 1, nblocks, nsrc * nchan)``.
         """
         ns, ni = len(starts), len(offs)
-        width = min(width, L)
-        parts = []
-        regular = ns == 1 or np.all(np.diff(starts) == starts[1] - starts[0])
-        for s in sigs:
-            nsrc, N, nchan = s.shape
-            if full and regular and (ni == 1 or np.all(np.diff(offs) == offs[1] - offs[0])):
-                # strided view (nseg, width, nblocks, nsrc, nchan), no copy
-                dst = int(starts[1] - starts[0]) if ns > 1 else 0
-                dof = int(offs[1] - offs[0]) if ni > 1 else 0
-                base = s[:, int(starts[0] + offs[0]) :]
-                it = s.itemsize
-                v = np.lib.stride_tricks.as_strided(
-                    base,
-                    shape=(ns, width, ni, nsrc, nchan),
-                    strides=(dst * nchan * it, nchan * it, dof * nchan * it, N * nchan * it, it),
-                    writeable=False,
-                )
-            else:
-                rel = offs[None, :] + np.arange(width)[:, None]  # (width, ni)
-                valid = rel < L
-                idx = starts[:, None, None] + np.minimum(rel, L - 1)[None]  # (ns, width, ni)
-                v = s[:, idx, :]  # (nsrc, ns, width, ni, nchan)
-                v = v.transpose(1, 2, 3, 0, 4)
-                if not valid.all():
-                    v = v * valid[None, :, :, None, None]
-            parts.append(self.fft.rfft(v, n=nfft, axis=1, workers=wk).reshape(ns, nfft // 2 + 1, ni, nsrc * nchan))
-        if len(parts) == 1:
-            return parts[0]
-        return np.concatenate(parts, axis=-1)
+        nsrc, N, nchan = s.shape
+        regular = (ns == 1 or np.all(np.diff(starts) == starts[1] - starts[0])) and (
+            ni == 1 or np.all(np.diff(offs) == offs[1] - offs[0])
+        )
+        if regular:
+            # strided view (nseg, width, nblocks, nsrc, nchan), no copy
+            dst = int(starts[1] - starts[0]) if ns > 1 else 0
+            dof = int(offs[1] - offs[0]) if ni > 1 else 0
+            base = s[:, int(starts[0] + offs[0]) :]
+            it = s.itemsize
+            v = np.lib.stride_tricks.as_strided(
+                base,
+                shape=(ns, width, ni, nsrc, nchan),
+                strides=(dst * nchan * it, nchan * it, dof * nchan * it, N * nchan * it, it),
+                writeable=False,
+            )
+        else:
+            idx = starts[:, None, None] + (offs[None, :] + np.arange(width)[:, None])[None]  # (ns, width, ni)
+            v = s[:, idx, :].transpose(1, 2, 3, 0, 4)  # (ns, width, ni, nsrc, nchan)
+        return self.fft.rfft(v, n=nfft, axis=1, workers=wk).reshape(ns, nfft // 2 + 1, ni, nsrc * nchan)
 
     def straddle_sum(self, xsig, ysigs, bounds, F):
         """``sum_p sum_{p-k <= m < p} x[m] y[m+k]`` for ``k = 0..F-1`` -> (nx, ny, F).
@@ -748,13 +747,52 @@ class Evaluator:
         _check_sources(est, "estimates", "estimated")
         return est
 
+    @property
+    def _tiled(self):
+        """Frames of equal length laid end to end from sample 0 (museval's default hop == win)."""
+        st, sp = self.starts, self.stops
+        return bool(st[0] == 0 and np.all(sp - st == sp[0]) and np.all(st[1:] == sp[:-1]))
+
+    def _frame_chunks(self):
+        W = int(self.stops[0])
+        step = max(1, (1 << 19) // max(W, 1))
+        for t0 in range(0, self.nwin, step):
+            t1 = min(self.nwin, t0 + step)
+            yield t0, t1, W
+
     def _silent_frames(self, x):
         """(nwin,) bool: frames where some source of ``x`` is silent (museval's ``_any_source_silent``)."""
         out = np.zeros(self.nwin, dtype=bool)
+        nchan = x.shape[2]
         for j in range(x.shape[0]):
-            nz = (_channel_sum(x[j]) != 0).astype(np.float64)
-            out |= self._frame_sums(nz) == 0
+            if self._tiled:
+                for t0, t1, W in self._frame_chunks():
+                    v = x[j, t0 * W : t1 * W].reshape(t1 - t0, W, nchan)
+                    cs = v[:, :, 0].copy()
+                    for c in range(1, nchan):
+                        cs += v[:, :, c]
+                    out[t0:t1] |= ~np.any(cs, axis=1)
+            else:
+                nz = (_channel_sum(x[j]) != 0).astype(np.float64)
+                out |= self._frame_sums(nz) == 0
         return out
+
+    def _frame_energy(self, x, y=None):
+        """(nwin,) energy of ``x`` (or of ``x - y``), ``(nsampl, nchan)`` arrays, in every frame."""
+        if self._tiled:
+            nchan = x.shape[1]
+            out = np.empty(self.nwin)
+            for t0, t1, W in self._frame_chunks():
+                a = x[t0 * W : t1 * W].reshape(t1 - t0, W * nchan)
+                if y is not None:
+                    a = a - y[t0 * W : t1 * W].reshape(t1 - t0, W * nchan)
+                out[t0:t1] = np.einsum("ij,ij->i", a, a)
+            return out
+        d = x if y is None else x - y
+        sq = d[:, 0] * d[:, 0]
+        for c in range(1, d.shape[1]):
+            sq += d[:, c] * d[:, c]
+        return self._frame_sums(sq)
 
     def _frame_sums(self, sq):
         """Sum of the per-sample values ``sq (N,)`` over every frame (no prefix-sum cancellation)."""
@@ -783,10 +821,6 @@ class Evaluator:
             out[sel] += elem[(ia + m)[sel]]
         return out
 
-    def _per_frame_energy(self, x):
-        """(nsrc, nwin) energy of every source of ``x (nsrc, N, nchan)`` per frame."""
-        return np.stack([self._frame_sums(np.einsum("ij,ij->i", x[j], x[j])) for j in range(x.shape[0])])
-
     # -- evaluation --------------------------------------------------------
     def evaluate(self, estimates):
         """Score one set of estimates.
@@ -812,15 +846,10 @@ class Evaluator:
                 self._ops, self.references, [est], self.starts, self.stops, self.nsampl, F, self.mode == "v4"
             )
         silent = self._ref_silent | self._silent_frames(est)
-        Eest = self._per_frame_energy(est)  # (nsrc, nwin)
+        Eest = np.stack([self._frame_energy(est[j]) for j in range(nsrc)])  # (nsrc, nwin)
         Ediff = None
         if not self.bss_eval_sources:
-            Ediff = np.stack(
-                [
-                    self._frame_sums(np.einsum("ij,ij->i", est[j] - self.references[j], est[j] - self.references[j]))
-                    for j in range(nsrc)
-                ]
-            )
+            Ediff = np.stack([self._frame_energy(est[j], self.references[j]) for j in range(nsrc)])
 
         if self.compute_permutation:
             import itertools
@@ -944,8 +973,7 @@ class Evaluator:
         return self.nsrc == 1
 
     def _ediff(self, est, jt, je):
-        d = est[je] - self.references[jt]
-        return self._frame_sums(np.einsum("ij,ij->i", d, d))
+        return self._frame_energy(est[je], self.references[jt])
 
 
 def _get_ops(backend, device):
