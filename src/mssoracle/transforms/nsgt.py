@@ -219,6 +219,15 @@ class _Group:
     cflat = property(lambda self: self.dense()[3])
 
 
+def _run_src(run, which):
+    """Sources of a run: in the dense buffer (``which == 3``) or the compact one (4)."""
+    if which == 3:
+        pos, offset = run[3]
+        return pos + offset
+    n = len(run[3][0])
+    return np.arange(run[4], run[4] + n, dtype=np.int64)
+
+
 def _lanes(runs, which, sentinel, F):
     """Synthesis lanes: ``Z[j] = sum_l V[src_l[j]]`` (conjugated where flagged), ``V[sentinel] = 0``.
 
@@ -242,14 +251,14 @@ def _lanes(runs, which, sentinel, F):
         if i and size * 8 < F:
             tgt = np.concatenate([np.arange(r[2].start, r[2].stop) if isinstance(r[2], slice) else r[2]
                                   for r in rs])
-            src = np.concatenate([r[which] for r in rs])
-            cj = np.concatenate([np.zeros(len(r[which]), bool) if r[5] is None else r[5] for r in rs])
+            src = np.concatenate([_run_src(r, which) for r in rs])
+            cj = np.concatenate([np.zeros(r[1] - r[0] + 1, bool) if r[5] is None else r[5] for r in rs])
             lanes.append((None, None, (tgt, src, cj)))
             continue
         s_l = np.full(F, sentinel, dtype=np.int64)
         cjt = []
         for r in rs:
-            s_l[r[2]] = r[which]
+            s_l[r[2]] = _run_src(r, which)
             if r[5] is not None and r[5].any():
                 cjt.append(r[2][r[5]])
         lanes.append((s_l, np.concatenate(cjt) if cjt else np.zeros(0, dtype=np.int64), None))
@@ -315,84 +324,71 @@ class _Plan:
             coffset += start
         self.K = offset  # coefficients per slice (all groups, dense)
         self.Kc = coffset  # support positions (all groups)
-        ar = np.arange(max(N, self.Kc, int(counts.max())) + 1, dtype=np.int64)
+        ar = np.arange(int(counts.max()) + 1, dtype=np.int64)
 
-        # pass 1: analysis windows, the frame operator's diagonal D
+        # pass 1, band by band: support positions, analysis windows, the frame operator's diagonal D
         D = np.zeros(F, dtype=np.float64)
-        info = []
+        runs = []  # (lowest target, highest target, targets, (cpos view, offset), compact start, conj or None)
         for k in range(nb):
             cnt = int(counts[k])
             if cnt == 0:
                 continue
+            grp, r, st = where[k]
+            Mg = grp.M
+            sl = slice(st, st + cnt)
             f0, c = int(first[k]), float(cs[k])
-            n = ar[:cnt] + f0
+            n = grp.cfid[sl]
+            np.add(ar[:cnt], f0, out=n)
+            pos = grp.cpos[sl]  # (f0 + i) mod M, plus the band's row offset
+            np.add(ar[:cnt], r * Mg + f0 % Mg, out=pos)
+            pos[Mg - f0 % Mg:] -= Mg
             d = n - c
             if mirror[k]:
                 g = plateau(d, los[k], flats[k])
             else:
                 k0 = min(max(int(math.floor(c)) - f0 + 1, 0), cnt)
-                g = np.empty(cnt)
-                np.multiply(d[:k0], 0.5 * np.pi / los[k], out=g[:k0])
-                np.multiply(d[k0:], 0.5 * np.pi / his[k], out=g[k0:])
+                g = d
+                g[:k0] *= 0.5 * np.pi / los[k]
+                g[k0:] *= 0.5 * np.pi / his[k]
                 np.cos(g, out=g)
                 np.square(g, out=g)
+            np.multiply(g, sk[k], out=grp.cfwin[sl])
+            g *= g
+            g *= w[k] / 2.0  # synthesis weight w/2 (doubled below on the bins 0 and N/2)
             if f0 < 0 or 2 * (f0 + cnt - 1) > N:  # crosses 0 Hz or Nyquist: fold, conjugate the mirror part
-                weight = np.full(cnt, w[k] / 2.0)
                 nm = np.mod(n, N)
                 conj = 2 * nm > N
                 fid = np.where(conj, N - nm, nm)
-                weight[(nm == 0) | (2 * nm == N)] = w[k]
-                np.add.at(D, fid, weight * g * g)
-                info.append((k, n, g, (fid, conj, weight)))
-            else:  # weight w/2, doubled on the bins 0 and N/2 (their own mirror images)
-                g2 = g * g
-                g2 *= w[k] / 2.0
-                D[f0:f0 + cnt] += g2
+                g[(nm == 0) | (2 * nm == N)] *= 2.0
+                np.add.at(D, fid, g)
+                n[...] = fid
+                grp.cconj[sl] = conj
+                brk = np.flatnonzero(np.diff(conj.astype(np.int8))) + 1
+                for a0, a1 in zip(np.concatenate([[0], brk]), np.concatenate([brk, [cnt]])):
+                    t = fid[a0:a1]
+                    runs.append((int(t.min()), int(t.max()), t, (pos[a0:a1], grp.offset),
+                                 grp.coffset + st + int(a0), conj[a0:a1]))
+            else:
+                D[f0:f0 + cnt] += g
                 if f0 == 0:
-                    D[0] += g2[0]
+                    D[0] += g[0]
                 if 2 * (f0 + cnt - 1) == N:
-                    D[-1] += g2[-1]
-                info.append((k, n, g, None))
+                    D[-1] += g[-1]
+                runs.append((f0, f0 + cnt - 1, slice(f0, f0 + cnt), (pos, grp.offset), grp.coffset + st, None))
         if D.min() <= 0:  # cannot happen with partition-of-unity windows; guard anyway
             raise ParameterError(f"the windows leave FFT bin {int(np.argmin(D))} of {N} uncovered; "
                                  "not a frame (use another scale or length)")
         self.D = D
         self.frame_bounds = (float(D.min()), float(D.max()))
 
-        # pass 2: compact tables, dual windows g_k / D, runs of consecutive synthesis targets
-        runs = []
-        for k, n, g, general in info:
-            grp, r, st = where[k]
-            Mg = grp.M
-            cnt = len(n)
-            f0 = int(n[0])
-            sl = slice(st, st + cnt)
-            p = ar[:cnt] + (f0 % Mg)
-            p[p >= Mg] -= Mg
-            p += r * Mg
-            grp.cpos[sl] = p
-            np.multiply(g, sk[k], out=grp.cfwin[sl])
-            src_k = p + grp.offset
-            src_c = ar[grp.coffset + st:grp.coffset + st + cnt]
-            if general is None:
-                grp.cfid[sl] = n
-                dv = g / D[f0:f0 + cnt]
-                dv *= w[k] / (2.0 * sk[k])
-                if f0 == 0:
-                    dv[0] *= 2.0
-                if 2 * (f0 + cnt - 1) == N:
-                    dv[-1] *= 2.0
-                grp.cdwin[sl] = dv
-                runs.append((f0, f0 + cnt - 1, slice(f0, f0 + cnt), src_k, src_c, None))
-            else:
-                fid, conj, weight = general
-                grp.cfid[sl] = fid
-                grp.cconj[sl] = conj
-                grp.cdwin[sl] = weight * g / (sk[k] * D[fid])
-                brk = np.flatnonzero(np.diff(conj.astype(np.int8))) + 1
-                for a0, a1 in zip(np.concatenate([[0], brk]), np.concatenate([brk, [cnt]])):
-                    t = fid[a0:a1]
-                    runs.append((int(t.min()), int(t.max()), t, src_k[a0:a1], src_c[a0:a1], conj[a0:a1]))
+        # pass 2, group by group: dual windows g~_k = g_k / D.  With c_k scaled by s_k and the
+        # synthesis weight w_k/2: dwin = (w_k/2) g / (s_k D) = fwin N / (2 M D), doubled on the
+        # bins 0 and N/2, which are their own mirror images.
+        for grp in self.groups:
+            Dg = D[grp.cfid]
+            np.divide(grp.cfwin, Dg, out=grp.cdwin)
+            grp.cdwin *= N / (2.0 * grp.M)
+            grp.cdwin[(grp.cfid == 0) | (2 * grp.cfid == N)] *= 2.0
         self._runs = runs
         self._lanes = {}
         self._cache = {}
@@ -457,7 +453,7 @@ class _PlanCache:
             n += 3 * 8 * len(g.bands) * g.M if g._dense is not None else 0
         for lanes in plan._lanes.values():
             n += sum(8 * plan.F if src is not None else 17 * len(sp[0]) for src, _, sp in lanes)
-        n += sum(16 * len(r[3]) for r in plan._runs)
+        n += 64 * len(plan._runs)
         return n
 
     def __call__(self, scale_key, N, matrix):
@@ -476,6 +472,10 @@ class _PlanCache:
                 _, old = self._plans.popitem(last=False)
                 total -= self._size(old)
         return plan
+
+    def has(self, key):
+        with self._lock:
+            return key in self._plans
 
     def cache_clear(self):
         with self._lock:
@@ -593,11 +593,13 @@ def _group_chunks(groups, sizes, parts):
     return out
 
 
-def _analyse_numpy_compact(x, N, cgroups, shapes, cdtype):
-    """Non-sliced NSGT of ``x`` (B, L): per band only its support is gathered, the rest of each
-    ``M``-sample buffer is zero.  Returns ``(B, bands_g, 1, M_g)`` arrays."""
+def _analyse_numpy_compact(x, N, cgroups, shapes, cdtype, R=None):
+    """Non-sliced NSGT of ``x`` (B, L) (or of its spectrum ``R``, ``rfft(x, N)``): per band only
+    its support is gathered, the rest of each ``M``-sample buffer is zero.  Returns
+    ``(B, bands_g, 1, M_g)`` arrays."""
     B = x.shape[0]
-    R = _np_rfft(x if x.shape[-1] == N else _pad(x, N))
+    if R is None:
+        R = _np_rfft(x, -1, N)
     out = [np.empty((B, nbg, 1, Mg), dtype=cdtype) for nbg, Mg in shapes]
     parts = _group_chunks(cgroups, [nbg * Mg for nbg, Mg in shapes], 2 * _threads())
 
@@ -645,12 +647,6 @@ def _synthesise_numpy_compact(coefs, cgroups, clanes, Kc, N, rdtype):
         out[b] = _np_irfft(Z, N, 1)[0]
 
     _run_tasks(lanes, list(range(B)))
-    return out
-
-
-def _pad(x, N):
-    out = np.zeros(x.shape[:-1] + (N,), dtype=x.dtype)
-    out[..., :x.shape[-1]] = x
     return out
 
 
@@ -826,10 +822,12 @@ class NSGT(Transform):
     def _length_N(self, length):
         return _next_even_smooth(length)
 
+    def _plan_key(self, length):
+        return (self._scale_key, self._length_N(length), self.form == "matrix")
+
     def plan(self, length):
         """The cached :class:`_Plan` used for signals of ``length`` samples."""
-        length = _check_length(length)
-        return _plan(self._scale_key, self._length_N(length), self.form == "matrix")
+        return _plan(*self._plan_key(_check_length(length)))
 
     def _slices(self, length):
         return 1
@@ -865,7 +863,18 @@ class NSGT(Transform):
             xn = x.detach().numpy() if x.dtype in (torch.float32, torch.float64) else x.double().numpy()
             return [torch.from_numpy(c) for c in self.forward(xn)]
         x, lead, L = _prepare(x, torch_in)
-        p = self.plan(L)
+        R = None
+        if not torch_in and not self.sliced and not _plan.has(self._plan_key(L)) and _threads() > 1:
+            # build the windows while the signal's FFT runs
+            from concurrent.futures import ThreadPoolExecutor
+
+            N = self._length_N(L)
+            with ThreadPoolExecutor(max_workers=1) as ex:
+                fut = ex.submit(_np_rfft, x, -1, N)
+                p = self.plan(L)
+                R = fut.result()
+        else:
+            p = self.plan(L)
         if torch_in:
             groups, _ = p.arrays("torch", x.dtype, x.device)
         elif self.sliced:
@@ -885,7 +894,7 @@ class NSGT(Transform):
             else:
                 cgroups, _ = p.arrays("numpy-compact", x.dtype)
                 shapes = [(len(g.bands), g.M) for g in p.groups]
-                coefs = _analyse_numpy_compact(x, p.N, cgroups, shapes, cdt)
+                coefs = _analyse_numpy_compact(x, p.N, cgroups, shapes, cdt, R)
         out = []
         for C in coefs:
             B, nbg, S, Mg = C.shape
