@@ -582,8 +582,10 @@ class Evaluator:
 
     Everything that depends only on the references (per-frame correlations, the
     Cholesky factorisation of the Gram matrix, silent frames, energies) is
-    computed once here; :meth:`evaluate` then costs one correlation pass over
-    the estimates plus small solves.
+    computed once, in the same pass over the data as the first estimates (or
+    when :attr:`cond` is first read); every further :meth:`evaluate` costs one
+    correlation pass over the estimates plus small solves.  The
+    :class:`IllConditionedWarning` is issued at that point.
 
     Parameters
     ----------
@@ -613,9 +615,15 @@ class Evaluator:
     Attributes
     ----------
     cond : float
-        Estimated (1-norm) condition number of the reference Gram matrix (v4: whole
-        signal; v3: the largest over frames).  Above ``1e12`` SIR, ISR and SAR are
-        dominated by rounding errors (museval's too); SDR is not affected.
+        Estimated (1-norm, LAPACK ``pocon``) condition number of the reference Gram
+        matrix ``G`` of the delayed references (v4: whole signal; v3: the largest over
+        frames).  Above ``1e12`` SIR, ISR and SAR are dominated by rounding errors
+        (museval's too); SDR does not depend on ``G`` at all.
+    frame_cond : ndarray or None
+        v3 only: the condition estimate of every frame.
+    perm : ndarray, shape=(nsrc, 1) (v4) or (nsrc, nwin) (v3)
+        The permutation chosen by the last :meth:`evaluate` (identity unless
+        ``compute_permutation``): estimate ``perm[j]`` is scored against reference ``j``.
     nwin, win, hop : int
         Number of frames, frame length and hop in samples.
     """
@@ -636,7 +644,6 @@ class Evaluator:
         bss_eval_sources=False,
         _win_samples=None,
         _hop_samples=None,
-        _first_estimates=None,
     ):
         if _win_samples is None:
             _check_win_hop(win, hop, "seconds")
@@ -677,22 +684,45 @@ class Evaluator:
         self.nwin = len(self.starts)
         self.perm = None
 
-        est0 = None
-        if _first_estimates is not None:
-            est0 = self._prepare_estimates(_first_estimates)
+        self._prepared = False
+        self._cond = float("nan")
+        self._frame_cond = None
 
+    # -- reference-only work (done once, fused with the first estimates) ----
+    @property
+    def cond(self):
+        """Condition-number estimate of the reference Gram matrix (v4: whole signal; v3: worst frame)."""
+        self._ensure_prepared()
+        return self._cond
+
+    @property
+    def frame_cond(self):
+        """v3: condition-number estimate per frame (None in v4)."""
+        self._ensure_prepared()
+        return self._frame_cond
+
+    def _ensure_prepared(self):
+        if not self._prepared:
+            self._prepare(None)
+
+    def _prepare(self, est0):
+        """Correlations of the references (and, fused in the same pass, of the first estimates),
+        factorisations of the Gram matrices.  Returns the estimate correlations or None."""
+        F = self.filters_len
+        refs = self.references
+        mode = self.mode
         need_global = mode == "v4"
         ysigs = [refs] if est0 is None else [refs, est0]
         r_frames, r_glob = _correlations(self._ops, refs, ysigs, self.starts, self.stops, self.nsampl, F, need_global)
         nx = self.nsrc * self.nchan
         self._r_frames = np.ascontiguousarray(r_frames[:, :, :nx])  # (nwin, nx, nx, F)
-        self._pending = None
+        pending = None
         if est0 is not None:
-            self._pending = (
-                est0,
+            pending = (
                 np.ascontiguousarray(r_frames[:, :, nx:]),
                 None if r_glob is None else np.ascontiguousarray(r_glob[:, nx:]),
             )
+        del r_frames
         # reference-only quantities
         self._ref_silent = self._silent_frames(refs)
         a_idx = np.arange(nx)
@@ -701,11 +731,12 @@ class Evaluator:
 
         self._toeplitz = toeplitz
         if need_global:
-            r_ref = r_glob[:, :nx]
+            r_ref = np.ascontiguousarray(r_glob[:, :nx])
+            del r_glob
             self._factor_all = [self._ops.factor(_gram(r_ref, toeplitz))]
             self._factor_src = [self._src_factor(r_ref, j, self._factor_all[0]) for j in range(self.nsrc)]
-            self.cond = self._factor_all[0].cond
-            self.frame_cond = None
+            self._cond = self._factor_all[0].cond
+            self._frame_cond = None
         else:
             self._factor_all = []
             self._factor_src = []
@@ -715,16 +746,20 @@ class Evaluator:
                 self._factor_all.append(fa)
                 self._factor_src.append([self._src_factor(self._r_frames[t], j, fa) for j in range(self.nsrc)])
                 conds.append(fa.cond)
-            self.frame_cond = np.asarray(conds)
-            self.cond = float(np.nanmax(self.frame_cond)) if len(conds) else float("nan")
-        if not (self.cond <= COND_WARN):
+            self._frame_cond = np.asarray(conds)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                self._cond = float(np.nanmax(self._frame_cond)) if len(conds) else float("nan")
+        self._prepared = True
+        if not (self._cond <= COND_WARN):
             warnings.warn(
-                f"the reference Gram matrix is ill-conditioned (condition number ~{self.cond:.3g} > {COND_WARN:.0e}): "
+                f"the reference Gram matrix is ill-conditioned (condition number ~{self._cond:.3g} > {COND_WARN:.0e}): "
                 "SIR, ISR and SAR are dominated by rounding errors (in museval as well); SDR is not affected. "
                 "Typical of lossy (AAC) or band-limited references.",
                 IllConditionedWarning,
-                stacklevel=2,
+                stacklevel=4,
             )
+        return pending
 
     # -- helpers -----------------------------------------------------------
     def _src_factor(self, r_ref, j, f_all):
@@ -836,12 +871,10 @@ class Evaluator:
         F = self.filters_len
         nsrc, nchan, nwin = self.nsrc, self.nchan, self.nwin
         nx = nsrc * nchan
-        if self._pending is not None and estimates is None:
-            est, rd_frames, rd_glob = self._pending
-            self._pending = None
+        est = self._prepare_estimates(estimates)
+        if not self._prepared:
+            rd_frames, rd_glob = self._prepare(est)
         else:
-            self._pending = None
-            est = self._prepare_estimates(estimates)
             rd_frames, rd_glob = _correlations(
                 self._ops, self.references, [est], self.starts, self.stops, self.nsampl, F, self.mode == "v4"
             )
@@ -1044,6 +1077,5 @@ def evaluate(
         bss_eval_sources=bss_eval_sources,
         _win_samples=win,
         _hop_samples=hop,
-        _first_estimates=est,
     )
-    return ev.evaluate(None)
+    return ev.evaluate(est)
