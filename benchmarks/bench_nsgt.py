@@ -250,6 +250,9 @@ def anchor(args):
     rng = np.random.default_rng(1)
     x = rng.standard_normal((2, int(234 * SR))).astype(np.float32)
     spec = "slicq:bark:262:32.9"
+    from mssoracle.transforms import nsgt as ours
+
+    ours.set_num_threads(args.threads)  # numpy core: this many threads
     res = {}
     for backend in ("numpy", "torch"):
         if backend == "torch":
