@@ -9,6 +9,7 @@ into one line on stderr and exit status 2, without a traceback.
 import argparse
 import importlib
 import sys
+import warnings
 
 from . import __version__
 from .errors import MssOracleError
@@ -42,6 +43,8 @@ def main(argv=None):
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    formatwarning = warnings.formatwarning
+    warnings.formatwarning = _format_warning
     try:
         return int(args.run(args) or 0)
     except MssOracleError as exc:
@@ -55,6 +58,13 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"mssoracle {args.command}: interrupted", file=sys.stderr)
         return 130
+    finally:
+        warnings.formatwarning = formatwarning
+
+
+def _format_warning(message, category, filename, lineno, line=None):
+    """Warnings as one line for command-line users (no source line)."""
+    return f"mssoracle: warning: {message}\n"
 
 
 if __name__ == "__main__":  # pragma: no cover

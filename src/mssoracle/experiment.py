@@ -110,11 +110,11 @@ class Experiment:
         # canonicalise (and validate) every spec now, before any work starts
         self._transforms = {}
         for spec in self.transforms:
-            t = from_spec(spec)
+            t = _with_context("--transform", spec, from_spec)
             self._transforms.setdefault(t.spec, t)
         self._oracles = {}
         for spec in self.oracles:
-            o = get_oracle(spec)
+            o = _with_context("--oracle", spec, get_oracle)
             self._oracles.setdefault(o.name, o)
         self.transforms = list(self._transforms)
         self.oracles = list(self._oracles)
@@ -169,6 +169,15 @@ class Experiment:
         if self.save_estimates and not self.estimate_dir(job).is_dir():
             return False, None
         return True, None
+
+
+def _with_context(option, spec, build):
+    """Build from ``spec``, naming the option and spec in the error message."""
+    try:
+        return build(spec)
+    except ParameterError as exc:
+        msg = str(exc)
+        raise ParameterError(msg if spec in msg else f"{option} {spec}: {msg}") from None
 
 
 def _comparable(config):

@@ -3,41 +3,18 @@
 A tidy table has one row per (method, track, target, metric, frame) with
 columns ``method, track, target, metric, time, score`` (and ``cond``, the
 reference Gram matrix condition estimate of the evaluation that produced the
-row).  Aggregation follows museval: NaN-ignoring median over frames for each
-track, then median over tracks.
+row).  Aggregation follows museval (:func:`mssoracle.bsseval.aggregate`):
+NaN-ignoring median over frames for each track, then median over tracks.
 """
 
 import numpy as np
 
-__all__ = ["TARGET_ORDER", "METRICS", "aggregate", "format_method", "format_results"]
+from .bsseval.museval_io import aggregate, format_medians
+
+__all__ = ["TARGET_ORDER", "aggregate", "format_method", "format_results"]
 
 #: order of targets in printed tables (others follow alphabetically)
 TARGET_ORDER = ("drums", "bass", "other", "vocals", "accompaniment")
-#: metric order of museval's printed tables
-METRICS = ("SDR", "SIR", "ISR", "SAR")
-
-
-def aggregate(df, *, by=("method",)):
-    """museval's aggregation: median over frames per track, then median over tracks.
-
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        Tidy table with columns ``track, target, metric, score`` and the
-        columns in ``by``.
-    by : tuple of str
-        Extra grouping columns kept in the result (``method`` by default;
-        columns missing from ``df`` are ignored).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``*by, target, metric, score``; NaN frames are ignored, a
-        target whose frames are all NaN gives NaN.
-    """
-    by = [c for c in by if c in df.columns]
-    per_track = df.groupby([*by, "track", "target", "metric"], sort=False)["score"].median()
-    return per_track.groupby(level=[*by, "target", "metric"], sort=False).median().reset_index()
 
 
 def _target_key(target):
@@ -52,23 +29,17 @@ def format_method(agg, method=None):
     """
     if method is not None and "method" in agg.columns:
         agg = agg[agg["method"] == method]
-    table = agg.pivot_table(index="target", columns="metric", values="score", aggfunc="first", dropna=False)
-    lines = []
-    sdrs = []
-    for target in sorted(table.index, key=_target_key):
-        row = table.loc[target]
-        parts = [f"{m}:{row.get(m, np.nan):8.3f}" for m in METRICS]
-        lines.append(f"{target:<16}==> " + "  ".join(parts))
-        sdrs.append(row.get("SDR", np.nan))
-    finite = [s for s in sdrs if not np.isnan(s)]
-    lines.append(f"median SDR: {np.median(finite):.3f}" if finite else "median SDR: nan")
-    return "\n".join(lines)
+    targets = sorted(dict.fromkeys(agg["target"]), key=_target_key)
+    sdr = agg[agg["metric"] == "SDR"].set_index("target")["score"]
+    finite = [sdr[t] for t in targets if t in sdr.index and not np.isnan(sdr[t])]
+    median = f"median SDR: {np.median(finite):.3f}" if finite else "median SDR: nan"
+    return format_medians(agg, targets=targets) + "\n" + median
 
 
 def format_results(df):
     """Aggregate a tidy table and format every method, in the table's order."""
     agg = aggregate(df)
     blocks = []
-    for method in dict.fromkeys(agg["method"]):
+    for method in dict.fromkeys(df["method"]):
         blocks.append(f"{method}\n{format_method(agg, method)}")
     return "\n\n".join(blocks)

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import DatasetError
-from .results import TARGET_ORDER, aggregate
+from .bsseval import aggregate
+from .results import TARGET_ORDER
 
 __all__ = ["SISEC18_ORACLES", "load_published", "published_medians", "compare"]
 

@@ -1,0 +1,181 @@
+"""End-to-end tests of `mssoracle eval` (experiment runner, resume, outputs, errors)."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.signal
+import soundfile as sf
+
+from mssoracle import cli
+
+SR = 8000
+STEMS = ("drums", "bass", "other", "vocals")
+BANDS = ((60, 400), (400, 1100), (1100, 2200), (2200, 3800))
+
+
+def _write_track(folder, seconds=3.0, seed=0, silent=(), sr=SR, channels=1):
+    rng = np.random.default_rng(seed)
+    n = int(seconds * sr)
+    folder.mkdir(parents=True)
+    stems = {}
+    for i, name in enumerate(STEMS):
+        # spectrally distinct sources on a broadband floor; channels are different signals, so that
+        # the reference Gram matrix is well conditioned (a pure pan would make it singular).
+        # Mono by default: BSS Eval's Gram matrix (sources x channels x 512 taps) dominates the cost
+        band = BANDS[i]
+        x = rng.standard_normal((n, channels))
+        x = scipy.signal.sosfilt(scipy.signal.butter(4, band, "bandpass", fs=sr, output="sos"), x, axis=0)
+        x = x + 0.03 * rng.standard_normal((n, channels))
+        stems[name] = x * [1.0, 0.5 + 0.2 * i][:channels] * (0.0 if name in silent else 1.0)
+        sf.write(str(folder / f"{name}.wav"), stems[name], sr, subtype="DOUBLE")
+    sf.write(str(folder / "mixture.wav"), sum(stems.values()), sr, subtype="DOUBLE")
+    return stems
+
+
+@pytest.fixture
+def hq_root(tmp_path):
+    root = tmp_path / "musdb"
+    _write_track(root / "test" / "Track A", seed=1)
+    _write_track(root / "test" / "Track B", seed=2)
+    return root
+
+
+@pytest.fixture
+def stereo_root(tmp_path):
+    root = tmp_path / "musdb-stereo"
+    _write_track(root / "test" / "Track A", seed=1, channels=2)
+    _write_track(root / "test" / "Track B", seed=2, channels=2)
+    return root
+
+
+def _eval(root, out, *extra):
+    return cli.main(["eval", "--root", str(root), "--out", str(out), "--no-progress", *extra])
+
+
+def test_eval_writes_scores_table_and_prints(stereo_root, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert _eval(stereo_root, out, "--oracle", "irm1,mpi", "--transform", "stft:512,stft:256:128") == 0
+    text = capsys.readouterr().out
+    for method in ["irm1-stft-512-128", "mpi-stft-512-128", "irm1-stft-256-128", "mpi-stft-256-128"]:
+        assert method in text
+        for track in ["Track A", "Track B"]:
+            data = json.loads((out / "scores" / method / "test" / f"{track}.json").read_text())
+            assert sorted(t["name"] for t in data["targets"]) == sorted([*STEMS, "accompaniment"])
+            assert data["config"]["method"] == method
+            assert data["config"]["mixture"] == "file"
+            assert len(data["targets"][0]["frames"]) == 3
+    assert "vocals          ==> SDR:" in text and "median SDR:" in text
+    table = pd.read_csv(out / "results.csv")
+    assert {"method", "track", "target", "metric", "time", "score"} <= set(table.columns)
+    assert len(table) == 4 * 2 * 5 * 4 * 3  # methods x tracks x targets x metrics x frames
+    # IRM1 on well separated sources is far above the mixture lower bound
+    irm = table[(table.method == "irm1-stft-512-128") & (table.metric == "SDR")]["score"].median()
+    assert irm > 5
+
+
+def test_eval_resume_skips_and_recomputes_on_changed_config(hq_root, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert _eval(hq_root, out, "--oracle", "irm1", "--transform", "stft:256") == 0
+    path = out / "scores" / "irm1-stft-256-64" / "test" / "Track A.json"
+    first = path.stat().st_mtime_ns
+    capsys.readouterr()
+    assert _eval(hq_root, out, "--oracle", "irm1", "--transform", "stft:256") == 0
+    err = capsys.readouterr().err
+    assert "2 of 2 job(s) already done" in err
+    assert path.stat().st_mtime_ns == first
+    # a different mixture gives the same method name but another configuration: recomputed, with a notice
+    assert _eval(hq_root, out, "--oracle", "irm1", "--transform", "stft:256", "--mixture", "sum") == 0
+    err = capsys.readouterr().err
+    assert "configuration differs" in err
+    assert json.loads(path.read_text())["config"]["mixture"] == "sum"
+
+
+def test_eval_targets_filter_output_not_evaluation(hq_root, tmp_path, capsys):
+    out_all, out_voc = tmp_path / "all", tmp_path / "voc"
+    assert _eval(hq_root, out_all, "--oracle", "irm2", "--transform", "stft:256") == 0
+    assert _eval(hq_root, out_voc, "--oracle", "irm2", "--transform", "stft:256", "--targets", "vocals",
+                 "--save-estimates") == 0
+    a = pd.read_csv(out_all / "results.csv")
+    v = pd.read_csv(out_voc / "results.csv")
+    assert set(v.target) == {"vocals"}
+    merged = v.merge(a, on=["method", "track", "target", "metric", "time"])
+    assert len(merged) == len(v)
+    np.testing.assert_allclose(merged.score_x, merged.score_y)
+    est = list((out_voc / "estimates" / "irm2-stft-256-64" / "test" / "Track A").glob("*.wav"))
+    assert [p.name for p in est] == ["vocals.wav"]
+
+
+def test_eval_gt_and_cirm_with_sum_mixture_are_near_perfect(hq_root, tmp_path):
+    out = tmp_path / "out"
+    assert _eval(hq_root, out, "--oracle", "gt,cirm,mix", "--transform", "stft:256", "--mixture", "sum",
+                 "--track", "Track A") == 0
+    t = pd.read_csv(out / "results.csv")
+    sdr = t[t.metric == "SDR"].groupby("method")["score"].median()
+    assert sdr["gt-stft-256-64"] > 100  # round-trip error only
+    assert sdr["cirm-stft-256-64"] > 60
+    assert sdr["mix-stft-256-64"] < 10
+
+
+def test_eval_jobs_2_equals_serial(hq_root, tmp_path):
+    assert _eval(hq_root, tmp_path / "a", "--oracle", "irm1", "--transform", "stft:256") == 0
+    assert _eval(hq_root, tmp_path / "b", "--oracle", "irm1", "--transform", "stft:256", "--jobs", "2") == 0
+    a = pd.read_csv(tmp_path / "a" / "results.csv")
+    b = pd.read_csv(tmp_path / "b" / "results.csv")
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_eval_silent_stem_gives_nan_with_warning(tmp_path, capsys):
+    root = tmp_path / "musdb"
+    _write_track(root / "test" / "Instrumental", silent=("vocals",))
+    with pytest.warns(Warning):
+        assert _eval(root, tmp_path / "out", "--oracle", "irm1", "--transform", "stft:256") == 0
+    t = pd.read_csv(tmp_path / "out" / "results.csv")
+    assert t[t.target == "vocals"]["score"].isna().all()
+    assert t[t.target == "drums"]["score"].notna().any()
+
+
+def test_eval_on_nsgt_and_slicq(hq_root, tmp_path):
+    out = tmp_path / "out"
+    assert _eval(hq_root, out, "--oracle", "irm1,wiener1", "--track", "Track A",
+                 "--transform", "nsgt:log:24:100,slicq:bark:24:100") == 0
+    t = pd.read_csv(out / "results.csv")
+    assert t.method.nunique() == 4
+    assert t[t.metric == "SDR"]["score"].median() > 3
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--root", "/no/such/folder"], "/no/such/folder"),
+    (["--oracle", "nonsense"], "nonsense"),
+    (["--transform", "stft:0"], "stft:0"),
+    (["--targets", "piano"], "piano"),
+    (["--jobs", "0"], "--jobs"),
+])
+def test_eval_bad_input_exits_2_with_one_line(hq_root, tmp_path, capsys, args, message):
+    argv = ["eval", "--out", str(tmp_path / "out"), "--no-progress"]
+    if "--root" not in args:
+        argv += ["--root", str(hq_root)]
+    assert cli.main(argv + args) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
+    assert not (tmp_path / "out" / "results.csv").exists()
+
+
+def test_eval_unwritable_out(hq_root, tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert _eval(hq_root, blocker, "--oracle", "irm1", "--transform", "stft:256") == 2
+    assert "file" in capsys.readouterr().err
+
+
+def test_eval_default_sample(tmp_path, capsys, monkeypatch):
+    """No --root and no MUSDB_PATH: the preview shipped inside the stempeg wheel."""
+    monkeypatch.delenv("MUSDB_PATH", raising=False)
+    assert cli.main(["eval", "--out", str(tmp_path / "out"), "--no-progress", "--oracle", "irm1",
+                     "--transform", "stft:2048"]) == 0
+    captured = capsys.readouterr()
+    assert "stempeg" in captured.err
+    assert "irm1-stft-2048-512" in captured.out
+    t = pd.read_csv(tmp_path / "out" / "results.csv")
+    assert t.track.unique().tolist() == ["The Easton Ellises - Falcon 69"]
