@@ -359,7 +359,8 @@ def test_torch_parity(native, monkeypatch):
     from mssoracle.transforms import nsgt as mod
 
     monkeypatch.setattr(mod, "TORCH_NATIVE_CPU", native)
-    for spec in ("nsgt:bark:60:40", "slicq:bark:60:40", "slicq:scale=lin,bins=30,fmin=150,fmax=7900,form=matrix"):
+    for spec in ("nsgt:bark:60:40", "slicq:bark:60:40", "slicq:scale=lin,bins=30,fmin=150,fmax=7900,form=matrix",
+                 "nsgt:scale=lin,bins=30,fmin=150,fmax=7900,form=matrix"):
         t = from_spec(spec, sample_rate=SR)
         x = RNG.standard_normal((2, 5003))
         cn = t.forward(x)

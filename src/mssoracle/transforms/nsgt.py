@@ -422,6 +422,16 @@ class _Plan:
                        np.flatnonzero(g.cconj),
                        g.coffset) for g in self.groups]
             lanes = self.clanes
+        elif backend == "torch-compact":
+            import torch
+
+            def t(a, dt=None):
+                return torch.as_tensor(np.ascontiguousarray(a), dtype=dt, device=device)
+
+            groups = [(t(g.cpos), t(g.cfid), t(g.cfwin, dtype), t(g.cdwin, dtype), t(np.flatnonzero(g.cconj)),
+                       g.coffset) for g in self.groups]
+            lanes = [(t(a), t(c), None) if sp is None else (None, None, tuple(t(v) for v in sp))
+                     for a, c, sp in self.clanes]
         else:
             import torch
 
@@ -705,6 +715,12 @@ def _synthesise_torch(coefs, groups, lanes, K, N, dtype):
         view.copy_(E.permute(0, 2, 1, 3) * dwin)
         del E
         off += nbg * Mg
+    return _torch_lanes_irfft(V, lanes, N)
+
+
+def _torch_lanes_irfft(V, lanes, N):
+    import torch
+
     Z = None
     for src, cj, sparse in lanes:
         if sparse is not None:
@@ -722,6 +738,36 @@ def _synthesise_torch(coefs, groups, lanes, K, N, dtype):
     if N % 2 == 0:
         Z[..., -1] = Z[..., -1].real.to(Z.dtype)
     return torch.fft.irfft(Z, n=N, dim=-1)
+
+
+def _analyse_torch_compact(R, cgroups, shapes):
+    """Non-sliced torch NSGT from the spectrum ``R (B, 1, F)``: only each band's support."""
+    import torch
+
+    B = R.shape[0]
+    R = R[:, 0]
+    out = []
+    for (cpos, cfid, cfwin, _, cconj, _), (nbg, Mg) in zip(cgroups, shapes):
+        X = torch.index_select(R, -1, cfid)
+        if cconj.numel():
+            X[:, cconj] = torch.conj(X[:, cconj])
+        X = X * cfwin
+        C = torch.zeros((B, nbg * Mg), dtype=R.dtype, device=R.device)
+        C.index_copy_(-1, cpos, X)
+        out.append(torch.fft.ifft(C.view(B, nbg, 1, Mg), dim=-1))
+    return out
+
+
+def _synthesise_torch_compact(coefs, cgroups, clanes, Kc, N, dtype):
+    import torch
+
+    B = coefs[0].shape[0]
+    V = torch.empty((B, 1, Kc + 1), dtype=dtype, device=coefs[0].device)
+    V[..., Kc] = 0
+    for C, (cpos, _, _, cdwin, _, off) in zip(coefs, cgroups):
+        E = torch.fft.fft(C, dim=-1).reshape(B, -1)
+        V[:, 0, off:off + len(cpos)] = torch.index_select(E, -1, cpos) * cdwin
+    return _torch_lanes_irfft(V, clanes, N)
 
 
 # ----------------------------------------------------------------------------
@@ -876,7 +922,7 @@ class NSGT(Transform):
         else:
             p = self.plan(L)
         if torch_in:
-            groups, _ = p.arrays("torch", x.dtype, x.device)
+            groups, _ = p.arrays("torch" if self.sliced else "torch-compact", x.dtype, x.device)
         elif self.sliced:
             groups, _ = p.arrays("numpy", x.dtype)
         if torch_in:
@@ -884,7 +930,10 @@ class NSGT(Transform):
             frames = self._frames(x, L, p.N, torch_in)  # (B, S, N)
             R = torch.fft.rfft(frames, dim=-1)
             del frames
-            coefs = _analyse_torch(R, groups)
+            if self.sliced:
+                coefs = _analyse_torch(R, groups)
+            else:
+                coefs = _analyse_torch_compact(R, groups, [(len(g.bands), g.M) for g in p.groups])
             del R
         else:
             cdt = np.complex64 if x.dtype == np.float32 else np.complex128
@@ -929,8 +978,12 @@ class NSGT(Transform):
             cdt = torch.complex64 if cs[0].dtype in (torch.complex64, torch.float32) else torch.complex128
             rdt = torch.float32 if cdt == torch.complex64 else torch.float64
             cs = [c.to(cdt) for c in cs]
-            groups, lanes = p.arrays("torch", rdt, cs[0].device)
-            y = _synthesise_torch(cs, groups, lanes, p.K, p.N, cdt)
+            if self.sliced:
+                groups, lanes = p.arrays("torch", rdt, cs[0].device)
+                y = _synthesise_torch(cs, groups, lanes, p.K, p.N, cdt)
+            else:
+                groups, lanes = p.arrays("torch-compact", rdt, cs[0].device)
+                y = _synthesise_torch_compact(cs, groups, lanes, p.Kc, p.N, cdt)
         else:
             cdt = np.complex64 if np.asarray(cs[0]).dtype in (np.complex64, np.float32) else np.complex128
             rdt = np.float32 if cdt == np.complex64 else np.float64
