@@ -18,6 +18,7 @@ from .errors import MssOracleError
 COMMANDS = {
     "eval": "eval",
     "compare-sisec18": "compare_sisec18",
+    "oracles": "oracles",
     "bsseval": "bsseval",
     "museval": "museval",
     "transforms": "transforms",
