@@ -743,6 +743,34 @@ _REGISTRY = {
     "gt": (gt, [], None, "the true sources themselves (pipeline check: reconstruction error only)"),
 }
 
+#: oracles whose estimate at a time-frequency point depends on that point alone
+_POINTWISE = frozenset({"irm", "ibm", "mpi", "mix", "psm", "cirm", "gt"})
+#: bytes of source coefficients per block in :func:`_blockwise`
+_BLOCK_BYTES = 1 << 22
+
+
+def _blockwise(func, X, S, options):
+    """Apply a pointwise oracle over blocks of frames; same result as ``func(X, S, **options)``."""
+    if not isinstance(S, (list, tuple)) or len(S) != len(X):
+        return func(X, S, **options)  # let the oracle report the malformed input
+    out = []
+    for xg, sg in zip(X, S):
+        sg = np.asarray(sg)
+        frames = sg.shape[-1] if sg.ndim else 0
+        step = max(1, _BLOCK_BYTES // max(1, sg[..., :1].nbytes)) if frames else 1
+        if frames <= step:
+            out.extend(func([xg], [sg], **options))
+            continue
+        yg = None
+        for a in range(0, frames, step):
+            (block,) = func([xg[..., a:a + step]], [sg[..., a:a + step]], **options)
+            if yg is None:
+                yg = np.empty(block.shape[:-1] + (frames,), dtype=block.dtype)
+            yg[..., a:a + step] = block
+        out.append(yg)
+    return out
+
+
 #: base oracle name -> function ``f(X, S, **options)``
 ORACLES = {name: entry[0] for name, entry in _REGISTRY.items()}
 
@@ -807,7 +835,14 @@ class Oracle:
         self.name = name + (f"[{','.join(shown)}]" if shown else "")
 
     def __call__(self, X, S):
-        """Estimates ``Y`` (list over groups of ``(nsrc, channels, bins, frames)``) from ``X`` and ``S``."""
+        """Estimates ``Y`` (list over groups of ``(nsrc, channels, bins, frames)``) from ``X`` and ``S``.
+
+        Oracles that act on each time-frequency point alone run over blocks of
+        frames (numpy inputs), so that their temporaries stay in cache instead
+        of allocating several arrays of the coefficients' size.
+        """
+        if self.base in _POINTWISE and isinstance(X, (list, tuple)) and isinstance(X[0], np.ndarray):
+            return _blockwise(self._func, X, S, self.options)
         return self._func(X, S, **self.options)
 
     def __eq__(self, other):
