@@ -1,7 +1,6 @@
 """``mssoracle bsseval`` and ``mssoracle museval`` through ``cli.main``."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest

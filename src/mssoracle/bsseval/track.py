@@ -35,6 +35,7 @@ The JSON's ``cond`` entries record, per call, the planned ``sources``, the
 ``excluded`` ones and why, and the condition estimate.
 """
 
+import contextlib
 import math
 import warnings
 
@@ -285,6 +286,16 @@ class TrackEvaluator:
             "on_silent": self.on_silent,
         }
 
+    @contextlib.contextmanager
+    def _relay_warnings(self, key):
+        """Re-issue the engine's warnings (e.g. ill-conditioning) naming the track and the call."""
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+        for w in caught:
+            warnings.warn(w.category(f"{self.track_name}: BSS Eval call over {', '.join(key)}: {w.message}"),
+                          stacklevel=4)
+
     def _evaluator(self, sources):
         """The (cached) Evaluator of the call over ``sources``."""
         key = tuple(sources)
@@ -292,10 +303,11 @@ class TrackEvaluator:
         if ev is None:
             from .engine import Evaluator
 
-            ev = Evaluator([self._refs[s] for s in key], sample_rate=self.sample_rate, win=self.win,
-                           hop=self.hop, mode=self.mode, padding=True, backend=self.backend,
-                           device=self.device, filters_len=self.filters_len, compute_permutation=False,
-                           bss_eval_sources=self.bss_eval_sources)
+            with self._relay_warnings(key):
+                ev = Evaluator([self._refs[s] for s in key], sample_rate=self.sample_rate, win=self.win,
+                               hop=self.hop, mode=self.mode, padding=True, backend=self.backend,
+                               device=self.device, filters_len=self.filters_len, compute_permutation=False,
+                               bss_eval_sources=self.bss_eval_sources)
             self.evaluators[key] = ev
         return ev
 
@@ -382,8 +394,9 @@ class TrackEvaluator:
             results = {}
             if kept:
                 ev = self._evaluator(kept)
-                sdr, isr, sir, sar = ev.evaluate(np.stack([ests[s] for s in kept]))
-                cond = getattr(ev, "cond", None)
+                with self._relay_warnings(tuple(kept)):
+                    sdr, isr, sir, sar = ev.evaluate(np.stack([ests[s] for s in kept]))
+                    cond = getattr(ev, "cond", None)
                 for i, s in enumerate(kept):
                     results[s] = {"SDR": sdr[i], "SIR": sir[i], "SAR": sar[i], "ISR": isr[i]}
             for s in scored:
