@@ -32,13 +32,22 @@ that ``B_k = alpha f_k + gamma``: Q falls at low frequencies, and ``gamma = 0``
 is exactly ``log``.
 
 Two bands complete the frame of a real signal: a **DC band** centred at 0 Hz
-(a Hann window symmetric about 0, reaching ``f_1``) and a **Nyquist band**
-centred at ``sr/2`` (symmetric about Nyquist, reaching down to ``f_K``).  A
+and a **Nyquist band** centred at ``sr/2``.  Each is symmetric about its
+centre and is the complement of its neighbour's half window: the DC band is
+``1 - (rising half of the first scale window)`` on ``[0, f_1]`` (flat at 1 below
+the point where that window starts to rise, then a ``sin^2`` flank down to 0 at
+``f_1``), mirrored to negative frequencies; the Nyquist band likewise
+completes the falling half of the last window up to Nyquist.  So the windows
+sum to one at every frequency from 0 to Nyquist, and ``sum g_k^2 >= 1/2``.  A
 centre that falls exactly on 0 Hz (``fmin = 0``, allowed for ``lin``, ``mel``
 and ``bark``) or on Nyquist (``fmax = sr/2``, the default) *is* that band: its
-window is made symmetric about 0 (resp. Nyquist), with half-width the distance
-to its inner neighbour, and no extra band is added.  So a transform has
-``bins + 2``, ``bins + 1`` or ``bins`` bands.
+window becomes a Hann window symmetric about 0 (resp. Nyquist), with
+half-width the distance to its inner neighbour, and no extra band is added.
+So a transform has ``bins + 2``, ``bins + 1`` (the default ``fmax``) or ``bins``
+bands.  Windows that reach below 0 Hz or above Nyquist (the ``lin`` scale's
+first window when ``fmin`` is less than the spacing; ``vqlog`` with a large
+``gamma``) are folded back by the transform (a real signal's spectrum is
+Hermitian).
 """
 
 import math
