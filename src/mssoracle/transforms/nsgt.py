@@ -29,8 +29,9 @@ store; with it the energy of the coefficients of a real signal is::
 
 so ``min D ||f||^2 <= ||c||^2 <= max D ||f||^2`` (frame bounds; ``D`` is the
 diagonal ``sum_l M_l |g_l|^2`` of the paper's frame operator once the atoms are
-normalised by ``s_k``; with the partition-of-unity Hann windows ``D`` lies in
-``[1/2, 1]``, and is ``>= 1/2``, bounded away from 0, for every signal length).
+normalised by ``s_k``; with the partition-of-unity windows of :mod:`.scales`
+``D`` lies in ``[1/2, 1]`` at every signal length, bounded away from 0;
+``vqlog`` with ``gamma > 0`` overlaps more and has a larger upper bound).
 The frame is *painless* (``M_k >= count_k``), so the frame operator is diagonal
 in frequency and the canonical dual windows are ``g~_k = g_k / D``:
 :meth:`NSGT.inverse` synthesises with them (the real part of the synthesis,

@@ -38,7 +38,8 @@ centre and is the complement of its neighbour's half window: the DC band is
 the point where that window starts to rise, then a ``sin^2`` flank down to 0 at
 ``f_1``), mirrored to negative frequencies; the Nyquist band likewise
 completes the falling half of the last window up to Nyquist.  So the windows
-sum to one at every frequency from 0 to Nyquist, and ``sum g_k^2 >= 1/2``.  A
+sum to one at every frequency from 0 to Nyquist, and ``sum g_k^2 >= 1/2``
+(``vqlog`` with ``gamma > 0``: the widened windows sum to at least one).  A
 centre that falls exactly on 0 Hz (``fmin = 0``, allowed for ``lin``, ``mel``
 and ``bark``) or on Nyquist (``fmax = sr/2``, the default) *is* that band: its
 window becomes a Hann window symmetric about 0 (resp. Nyquist), with
