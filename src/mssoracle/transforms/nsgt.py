@@ -9,7 +9,8 @@ invertible, real-time constant-Q transforms" (IEEE TASLP 2013; the slicing).
 Definition (length ``N``, real signal ``f`` with spectrum ``F = fft(f)``)
 ----------------------------------------------------------------------------
 Every band ``k`` of the scale (:mod:`.scales`, DC and Nyquist bands
-included) has a Hann window ``g_k`` in frequency with compact support of
+included) has a window ``g_k`` in frequency (Hann halves; the DC and Nyquist
+bands flat-topped, completing their neighbours) with compact support of
 ``count_k`` FFT bins, and ``M_k >= count_k`` time samples (``count_k`` rounded
 up to a 5-smooth number so that its FFTs are fast; ``form="matrix"`` uses the
 largest ``M`` for every band).  With the support indices ``n`` taken as
