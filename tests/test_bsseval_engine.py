@@ -32,7 +32,7 @@ def _run(case, **extra):
             bss_eval_sources=o["bss_eval_sources"],
             **extra,
         )
-    return ev, dict(zip(METRICS, ev.evaluate(est)))
+        return ev, dict(zip(METRICS, ev.evaluate(est)))
 
 
 def _same_pattern(a, b):

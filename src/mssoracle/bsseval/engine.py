@@ -526,6 +526,179 @@ def _correlations(ops, xsig, ysigs, starts, stops, nsampl, F, need_global, need_
     return r, glob
 
 
+class _Breakdown(Exception):
+    pass
+
+
+class _LevinsonSolver:
+    """Block Levinson solve with a dense fallback when the recursion or a solve breaks down."""
+
+    def __init__(self, ops, r_ref, toeplitz):
+        self._lev = _LevinsonFactor(r_ref)
+        self._ops, self._r, self._toeplitz = ops, r_ref, toeplitz
+        self._dense = None
+        self.cond = self._lev.cond
+        self.kind = "levinson"
+
+    def solve(self, D):
+        if self._dense is None:
+            try:
+                return self._lev.solve(D)
+            except _Breakdown:
+                self._dense = self._ops.factor(_gram(self._r, self._toeplitz))
+                self.kind = self._dense.kind
+        return self._dense.solve(D)
+
+
+def _toeplitz_matmul(R, X):
+    """``T @ X`` for the symmetric block Toeplitz ``T[i, j] = R[i - j]`` (``i >= j``), ``R[j - i].T`` otherwise.
+
+    ``R (p, m, m)``, ``X (p, m, k)`` -> ``(p, m, k)``, with FFTs along the block axis.
+    """
+    import scipy.fft as sfft
+
+    p = R.shape[0]
+    n = sfft.next_fast_len(2 * p, real=True)
+    Rf = sfft.rfft(R, n=n, axis=0)
+    low = sfft.irfft(Rf @ sfft.rfft(X, n=n, axis=0), n=n, axis=0)[:p]
+    Rt = np.ascontiguousarray(R.transpose(0, 2, 1))
+    Rt[0] = 0.0
+    up = sfft.irfft(sfft.rfft(Rt, n=n, axis=0) @ sfft.rfft(X[::-1], n=n, axis=0), n=n, axis=0)[:p][::-1]
+    return low + up
+
+
+class _LevinsonFactor:
+    """Block Levinson (Whittle) solver for the block Toeplitz Gram matrix of v4.
+
+    The Gram matrix of the delayed references is block Toeplitz once its rows
+    are ordered lag-major: ``T[k, k'] = R(k - k')`` with ``R(d)[a, b] = r_ab(d)``
+    (``m x m`` blocks, ``m = nsrc * nchan``).  The multichannel Levinson
+    recursion (forward and backward predictors) solves ``(T + eps I) x = b`` in
+    ``O(F^2 m^3)`` operations instead of the ``O(F^3 m^3)`` of a dense Cholesky
+    factorisation (about 0.2 s instead of 1-3 s for four stereo sources).  The
+    backward predictors of every order are kept (they are the block ``U D U^T``
+    factorisation of the inverse), so each further solve costs ``O(F^2 m^2)``.
+    The condition number is estimated as LAPACK does (Hager-Higham 1-norm
+    estimator of the inverse, times the 1-norm of ``G``).  A breakdown
+    (non-finite values, or a residual check failing) raises ``_Breakdown`` and
+    the caller falls back to the dense factorisation.
+    """
+
+    kind = "levinson"
+
+    def __init__(self, r):
+        m, _, p = r.shape
+        self.m, self.p = m, p
+        R = np.ascontiguousarray(r.transpose(2, 0, 1))  # R[d][a, b] = r_ab(d)
+        R[0] = R[0] + _EPS * np.eye(m)  # museval solves G + eps I
+        self.R = R
+        self.Hrev = np.concatenate([R[d] for d in range(p - 1, -1, -1)], axis=1)  # R[d] at block p - 1 - d
+        HT = np.concatenate([R[d].T for d in range(p)], axis=1)
+        F = np.zeros((p * m, m))
+        B = np.zeros((p * m, m))
+        F[:m] = np.eye(m)
+        B[:m] = np.eye(m)
+        Ef = R[0].copy()
+        Eb = R[0].copy()
+        self.B = [B[:m].copy()]
+        self.Eb = [Eb.copy()]
+        with np.errstate(all="ignore"):
+            try:
+                for n in range(p - 1):
+                    s = (n + 1) * m
+                    Hs = self.Hrev[:, (p - 2 - n) * m : (p - 1) * m]
+                    Df = Hs @ F[:s]
+                    Db = HT[:, m : s + m] @ B[:s]
+                    alpha = -np.linalg.solve(Eb, Df)
+                    beta = -np.linalg.solve(Ef, Db)
+                    Fn = np.zeros((s + m, m))
+                    Fn[:s] = F[:s]
+                    Fn[m:] += B[:s] @ alpha
+                    Bn = np.zeros((s + m, m))
+                    Bn[m:] = B[:s]
+                    Bn[:s] += F[:s] @ beta
+                    Ef = Ef + Db @ alpha
+                    Eb = Eb + Df @ beta
+                    F[: s + m] = Fn
+                    B[: s + m] = Bn
+                    self.B.append(Bn)
+                    self.Eb.append(Eb.copy())
+            except np.linalg.LinAlgError:
+                raise _Breakdown() from None
+        if not (np.isfinite(F).all() and np.isfinite(B).all()):
+            raise _Breakdown()
+        # 1-norm of G: column (b, k') sums sum_a sum_k |T[(k, a), (k', b)]|
+        A = np.abs(r).sum(axis=0)  # (m, p): sum_a |r_ab(d)|, lower part (k >= k')
+        At = np.abs(r).sum(axis=1)  # (m, p): sum_a |r_ba(d)|, upper part
+        cA = np.cumsum(A, axis=1)
+        cAt = np.cumsum(At, axis=1) - At[:, :1]
+        kp = np.arange(p)
+        colsum = cA[:, p - 1 - kp] + cAt[:, kp]
+        self.anorm = float(colsum.max()) + _EPS
+        self.rcond = None
+        try:
+            inv_norm = self._hager()
+            self.rcond = 0.0 if not np.isfinite(inv_norm) else 1.0 / (self.anorm * inv_norm)
+        except np.linalg.LinAlgError:
+            raise _Breakdown() from None
+
+    def _solve_lag(self, D):
+        """Solve with a lag-major right-hand side ``(p*m, k)``."""
+        m, p = self.m, self.p
+        X = np.zeros(D.shape)
+        X[:m] = np.linalg.solve(self.Eb[0], D[:m])
+        for n in range(p - 1):
+            s = (n + 1) * m
+            delta = self.Hrev[:, (p - 2 - n) * m : (p - 1) * m] @ X[:s]
+            gamma = np.linalg.solve(self.Eb[n + 1], D[s : s + m] - delta)
+            X[: s + m] += self.B[n + 1] @ gamma
+        return X
+
+    def _hager(self):
+        n = self.m * self.p
+        x = np.full((n, 1), 1.0 / n)
+        est = 0.0
+        for it in range(5):
+            y = self._solve_lag(x)
+            new = float(np.abs(y).sum())
+            if it > 0 and new <= est:
+                break
+            est = new
+            xi = np.where(y >= 0, 1.0, -1.0)
+            z = self._solve_lag(xi)
+            j = int(np.argmax(np.abs(z)))
+            if it > 0 and abs(z[j, 0]) <= float(z[:, 0] @ x[:, 0]):
+                break
+            x = np.zeros((n, 1))
+            x[j] = 1.0
+        alt = (-1.0) ** np.arange(n) * (1.0 + np.arange(n) / max(n - 1, 1))
+        est2 = 2.0 * float(np.abs(self._solve_lag(alt[:, None])).sum()) / (3.0 * n)
+        return max(est, est2)
+
+    @property
+    def cond(self):
+        if self.rcond is None:
+            return float("nan")
+        if self.rcond <= 0:
+            return float("inf")
+        return 1.0 / self.rcond
+
+    def solve(self, D):
+        """Solve with a right-hand side in museval's order ``(m*p, k)``, rows ``(a, k)``."""
+        m, p = self.m, self.p
+        k = D.shape[1]
+        Dl = np.ascontiguousarray(D.reshape(m, p, k).transpose(1, 0, 2)).reshape(p * m, k)
+        X = self._solve_lag(Dl)
+        if not np.isfinite(X).all():
+            raise _Breakdown()
+        # residual check against catastrophic breakdown
+        res = _toeplitz_matmul(self.R, X.reshape(p, m, k)).reshape(p * m, k) - Dl
+        scale = np.abs(Dl).max() + self.anorm * np.abs(X).max() * _EPS
+        if not (np.abs(res).max() <= 1e-6 * max(scale, np.finfo(float).tiny)):
+            raise _Breakdown()
+        return np.ascontiguousarray(X.reshape(p, m, k).transpose(1, 0, 2)).reshape(m * p, k)
+
+
 def _gram(r, toeplitz):
     """Gram matrix of delayed signals from their correlations ``r (n, n, F)`` (museval's ``_reshape_G`` order)."""
     n, _, F = r.shape
@@ -733,7 +906,7 @@ class Evaluator:
         if need_global:
             r_ref = np.ascontiguousarray(r_glob[:, :nx])
             del r_glob
-            self._factor_all = [self._ops.factor(_gram(r_ref, toeplitz))]
+            self._factor_all = [self._global_factor(r_ref, toeplitz)]
             self._factor_src = [self._src_factor(r_ref, j, self._factor_all[0]) for j in range(self.nsrc)]
             self._cond = self._factor_all[0].cond
             self._frame_cond = None
@@ -762,6 +935,16 @@ class Evaluator:
         return pending
 
     # -- helpers -----------------------------------------------------------
+    def _global_factor(self, r_ref, toeplitz):
+        """v4 Gram factorisation: block Levinson for large systems (dense Cholesky if it breaks down)."""
+        nx = r_ref.shape[0]
+        if self._ops.name == "numpy" and nx >= 2 and nx * self.filters_len >= 2048:
+            try:
+                return _LevinsonSolver(self._ops, r_ref, toeplitz)
+            except _Breakdown:
+                pass
+        return self._ops.factor(_gram(r_ref, toeplitz))
+
     def _src_factor(self, r_ref, j, f_all):
         if self.nsrc == 1:
             return f_all
