@@ -174,10 +174,11 @@ def test_nsgt_coefficients_equal_direct_definition(scale, bins, fmin, fmax, form
         np.testing.assert_allclose(g[0], w, atol=1e-10)
 
 
-def test_slicq_coefficients_equal_direct_definition():
+@pytest.mark.parametrize("form", ["ragged", "matrix"])
+def test_slicq_coefficients_equal_direct_definition(form):
     sr, L, sllen, trlen = 1000, 700, 172, 40  # 172 = 4 * 43: padded to 180
     x = RNG.standard_normal(L)
-    t = SliCQT("log", 8, 20.0, 300.0, sample_rate=sr, sllen=sllen, trlen=trlen)
+    t = SliCQT("log", 8, 20.0, 300.0, sample_rate=sr, sllen=sllen, trlen=trlen, form=form)
     hop = sllen // 2
     S = math.ceil((L + trlen) / hop)
     got, Ms = flatten_bands(t, t.forward(x), L, slices=S)

@@ -419,6 +419,10 @@ class _Plan:
             groups = [(g.fidx.ravel(), g.fwin.astype(dtype, copy=False), g.dwin.astype(dtype, copy=False), g.cflat)
                       for g in self.groups]
             lanes = self.lanes
+        elif backend == "numpy-sliced-compact":
+            groups = [((g.cpos // g.M), (g.cpos % g.M), g.cfid, g.cfwin.astype(dtype), np.flatnonzero(g.cconj),
+                       g.cdwin.astype(dtype)) for g in self.groups]
+            lanes = self.clanes
         elif backend == "numpy-compact":
             groups = [(g.cpos, g.cfid, g.cfwin.astype(dtype, copy=False), g.cdwin.astype(dtype, copy=False),
                        np.flatnonzero(g.cconj),
@@ -540,8 +544,10 @@ def _chunks(B, S, N):
     return [(b, s0, min(S, s0 + per)) for b in range(B) for s0 in range(0, S, per)]
 
 
-def _analyse_numpy(rows, B, S, N, groups, cdtype):
-    """NSGT of the rows given by ``rows(b, s0, s1) -> (s1-s0, N)`` real frames.
+def _analyse_numpy(rows, B, S, N, groups, cdtype, compact=None):
+    """NSGT of the rows given by ``rows(b, s0, s1) -> (s1-s0, sllen)`` real frames (zero-padded
+    to ``N``).  ``compact``: the compact tables, used when the bands' buffers are mostly zero
+    padding (matrix form): only the supports are gathered and scattered.
 
     Returns the groups as ``(B, bands_g, S, M_g)`` arrays."""
     out = [np.empty((B, fwin.shape[0], S, fwin.shape[1]), dtype=cdtype) for _, fwin, _, _ in groups]
@@ -550,13 +556,22 @@ def _analyse_numpy(rows, B, S, N, groups, cdtype):
         b, s0, s1 = t
         sc = s1 - s0
         R = _np_rfft(rows(b, s0, s1), 1, N)
-        for (fidx, fwin, _, cflat), C in zip(groups, out):
+        for i, ((fidx, fwin, _, cflat), C) in enumerate(zip(groups, out)):
             nbg, Mg = fwin.shape
-            X = np.take(R, fidx, axis=-1, mode="wrap")  # (sc, nbg*Mg)
-            if len(cflat):
-                X[:, cflat] = np.conj(X[:, cflat])
             dst = C[b, :, s0:s1, :]
-            np.multiply(X.reshape(sc, nbg, Mg).transpose(1, 0, 2), fwin[:, None, :], out=dst)
+            if compact is not None:
+                rows_, cols, cfid, cfwin, cconj = compact[i]
+                X = np.take(R, cfid, axis=-1)  # (sc, support)
+                if len(cconj):
+                    X[:, cconj] = np.conj(X[:, cconj])
+                X *= cfwin
+                dst.fill(0)
+                dst[rows_, :, cols] = X.T
+            else:
+                X = np.take(R, fidx, axis=-1, mode="wrap")  # (sc, nbg*Mg)
+                if len(cflat):
+                    X[:, cflat] = np.conj(X[:, cflat])
+                np.multiply(X.reshape(sc, nbg, Mg).transpose(1, 0, 2), fwin[:, None, :], out=dst)
             res = _np_ifft_inplace(dst, 1)
             if res is not dst and not np.shares_memory(res, dst):  # pragma: no cover
                 dst[...] = res
@@ -565,12 +580,14 @@ def _analyse_numpy(rows, B, S, N, groups, cdtype):
     return out
 
 
-def _synthesise_numpy(coefs, groups, lanes, K, N, rdtype, emit):
+def _synthesise_numpy(coefs, groups, lanes, K, N, rdtype, emit, compact=None):
     """Inverse NSGT of ``coefs`` (list of ``(B, bands_g, S, M_g)``); ``emit(b, s0, s1, y)``
-    receives the real rows ``(s1-s0, N)``."""
+    receives the real rows ``(s1-s0, N)``.  With ``compact`` (tables and lanes) the synthesis
+    buffer holds only the supports."""
     B, _, S, _ = coefs[0].shape
-    F = N // 2 + 1
     cdtype = coefs[0].dtype
+    if compact is not None:
+        ctabs, lanes, K = compact
 
     def task(t):
         b, s0, s1 = t
@@ -578,11 +595,19 @@ def _synthesise_numpy(coefs, groups, lanes, K, N, rdtype, emit):
         V = np.empty((sc, K + 1), dtype=cdtype)
         V[:, K] = 0
         off = 0
-        for C, (_, _, dwin, _) in zip(coefs, groups):
+        for i, (C, (_, _, dwin, _)) in enumerate(zip(coefs, groups)):
             nbg, Mg = dwin.shape
             E = _np_fft(C[b, :, s0:s1, :], 1)  # (nbg, sc, Mg)
-            np.multiply(E.transpose(1, 0, 2), dwin, out=V[:, off:off + nbg * Mg].reshape(sc, nbg, Mg))
-            off += nbg * Mg
+            if compact is not None:
+                rows_, cols, cdwin = ctabs[i]
+                n = len(cols)
+                vals = E[rows_, :, cols]  # (support, sc)
+                vals *= cdwin[:, None]
+                V[:, off:off + n] = vals.T
+                off += n
+            else:
+                np.multiply(E.transpose(1, 0, 2), dwin, out=V[:, off:off + nbg * Mg].reshape(sc, nbg, Mg))
+                off += nbg * Mg
         Z = _sum_lanes(V, lanes, N)
         del V
         emit(b, s0, s1, _np_irfft(Z, N, 1))
@@ -941,7 +966,11 @@ class NSGT(Transform):
             cdt = np.complex64 if x.dtype == np.float32 else np.complex128
             if self.sliced:
                 rows = self._np_rows(x, L, p.N)
-                coefs = _analyse_numpy(rows, x.shape[0], self._slices(L), p.N, groups, cdt)
+                compact = None
+                if p.K > 2 * p.Kc:  # mostly zero padding (matrix form): touch only the supports
+                    cg, _ = p.arrays("numpy-sliced-compact", x.dtype)
+                    compact = [(r, c, f, w, j) for r, c, f, w, j, _ in cg]
+                coefs = _analyse_numpy(rows, x.shape[0], self._slices(L), p.N, groups, cdt, compact)
             else:
                 cgroups, _ = p.arrays("numpy-compact", x.dtype)
                 shapes = [(len(g.bands), g.M) for g in p.groups]
@@ -996,7 +1025,11 @@ class NSGT(Transform):
                 return y[:, :length].reshape(lead + (length,))
             groups, lanes = p.arrays("numpy", rdt)
             emit, finish = self._np_emit(B, S, p.N, length, rdt)
-            _synthesise_numpy(cs, groups, lanes, p.K, p.N, rdt, emit)
+            compact = None
+            if p.K > 2 * p.Kc:
+                cg, clanes = p.arrays("numpy-sliced-compact", rdt)
+                compact = ([(r, c, d) for r, c, _, _, _, d in cg], clanes, p.Kc)
+            _synthesise_numpy(cs, groups, lanes, p.K, p.N, rdt, emit, compact)
             return finish().reshape(lead + (length,))
         y = self._overlap_add(y, length, torch_in)  # (B, length)
         return y.reshape(lead + (length,))
