@@ -249,6 +249,7 @@ class _NumpyOps:
 
         self.fft = scipy.fft
         self.linalg = scipy.linalg
+        self._pad_buffers = {}
 
     # -- correlations -----------------------------------------------------
     def seg_corr(self, xsig, ysigs, starts, length, F):
@@ -312,45 +313,71 @@ class _NumpyOps:
                     off = i * B
                     groups.append((np.array([off], dtype=np.int64), min(B, L - off), min(B + F - 1, L - off)))
                 for offs, wx, wy in groups:
-                    Xf = self._block_spectra(xsig, st, offs, L, wx, nfft, wk)  # (ns, nb, ni, nx)
-                    np.conjugate(Xf, out=Xf)
-                    Xh = Xf.transpose(0, 1, 3, 2)
+                    Xh = self._block_spectra(xsig, st, offs, L, wx, nfft, wk, conj_t=True)  # (ns, nb, nx, ni)
                     for acc, y in zip(accs, ysigs):
                         acc += np.matmul(Xh, self._block_spectra(y, st, offs, L, wy, nfft, wk))
-                    del Xf, Xh
+                    del Xh
             for acc, a0, a1 in zip(accs, yoff[:-1], yoff[1:]):
                 r = self.fft.irfft(acc, n=nfft, axis=1, workers=wk)[:, :F]  # (ns, F, nx, c)
                 out[s0 : s0 + ns, :, a0:a1] = r.transpose(0, 2, 3, 1)
             del accs
+        self._pad_buffers.clear()
         return out
 
-    def _block_spectra(self, s, starts, offs, L, width, nfft, wk):
+    def _block_spectra(self, s, starts, offs, L, width, nfft, wk, conj_t=False):
         """rfft of the blocks ``s[:, start + off : start + off + width]`` zero padded to nfft.
 
         The blocks must lie inside their segments (``off + width <= L``).  Returns a
-        complex array ``(nseg, nfft // 2 + 1, nblocks, nsrc * nchan)``.
+        complex array ``(nseg, nfft // 2 + 1, nblocks, nsrc * nchan)``, or with
+        ``conj_t`` its conjugate as ``(nseg, nfft // 2 + 1, nsrc * nchan, nblocks)``
+        (the left operand of the cross-spectra products).
         """
         ns, ni = len(starts), len(offs)
         nsrc, N, nchan = s.shape
+        nb = nfft // 2 + 1
         regular = (ns == 1 or np.all(np.diff(starts) == starts[1] - starts[0])) and (
             ni == 1 or np.all(np.diff(offs) == offs[1] - offs[0])
         )
-        if regular:
-            # strided view (nseg, width, nblocks, nsrc, nchan), no copy
-            dst = int(starts[1] - starts[0]) if ns > 1 else 0
-            dof = int(offs[1] - offs[0]) if ni > 1 else 0
-            base = s[:, int(starts[0] + offs[0]) :]
-            it = s.itemsize
+        dst = int(starts[1] - starts[0]) if ns > 1 else 0
+        dof = int(offs[1] - offs[0]) if ni > 1 else 0
+        it = s.itemsize
+        base = s[:, int(starts[0] + offs[0]) :]
+        if width == nfft and regular and not conj_t:
+            # strided view (nseg, width, nblocks, nsrc, nchan), no copy; FFT along axis 1
             v = np.lib.stride_tricks.as_strided(
                 base,
                 shape=(ns, width, ni, nsrc, nchan),
                 strides=(dst * nchan * it, nchan * it, dof * nchan * it, N * nchan * it, it),
                 writeable=False,
             )
+            return self.fft.rfft(v, axis=1, workers=wk).reshape(ns, nb, ni, nsrc * nchan)
+        # zero-padded copy with time last (reused buffer, cheap strided copy), FFT along the last axis
+        shape = (ns, ni, nsrc, nchan, nfft)
+        buf = self._pad_buffers.get(shape)
+        if buf is None:
+            if len(self._pad_buffers) > 8:
+                self._pad_buffers.clear()
+            buf = self._pad_buffers[shape] = [np.zeros(shape), nfft]
+        if buf[1] > width:
+            buf[0][..., width : buf[1]] = 0.0
+        buf[1] = width
+        if regular:
+            v = np.lib.stride_tricks.as_strided(
+                base,
+                shape=(ns, ni, nsrc, nchan, width),
+                strides=(dst * nchan * it, dof * nchan * it, N * nchan * it, it, nchan * it),
+                writeable=False,
+            )
         else:
-            idx = starts[:, None, None] + (offs[None, :] + np.arange(width)[:, None])[None]  # (ns, width, ni)
-            v = s[:, idx, :].transpose(1, 2, 3, 0, 4)  # (ns, width, ni, nsrc, nchan)
-        return self.fft.rfft(v, n=nfft, axis=1, workers=wk).reshape(ns, nfft // 2 + 1, ni, nsrc * nchan)
+            idx = starts[:, None, None] + offs[None, :, None] + np.arange(width)[None, None, :]  # (ns, ni, width)
+            v = s[:, idx, :].transpose(1, 2, 0, 4, 3)  # (ns, ni, nsrc, nchan, width)
+        np.copyto(buf[0][..., :width], v)
+        X = self.fft.rfft(buf[0], axis=-1, workers=wk).reshape(ns, ni, nsrc * nchan, nb)
+        if conj_t:
+            out = np.empty((ns, nb, nsrc * nchan, ni), dtype=complex)
+            np.conjugate(X.transpose(0, 3, 2, 1), out=out)
+            return out
+        return np.ascontiguousarray(X.transpose(0, 3, 1, 2))
 
     def straddle_sum(self, xsig, ysigs, bounds, F):
         """``sum_p sum_{p-k <= m < p} x[m] y[m+k]`` for ``k = 0..F-1`` -> (nx, ny, F).
