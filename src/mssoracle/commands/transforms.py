@@ -89,8 +89,11 @@ def describe(spec, *, sample_rate, duration, stft_rate):
                  f"{sample_rate / lw:.2f} Hz); time samples per band {int(plan.M.min())}..{int(plan.M.max())}"
                  f"{' per slice' if sliced else ''}; frame bounds [{plan.frame_bounds[0]:.3f}, "
                  f"{plan.frame_bounds[1]:.3f}]")
-    lines.append(f"  memory for {duration:g} s of stereo (complex128): ragged {_gb(ragged):.2f} GB, "
-                 f"matrix {_gb(matrix):.2f} GB")
+    if t.form == "matrix":
+        lines.append(f"  memory for {duration:g} s of stereo (complex128): matrix {_gb(matrix):.2f} GB")
+    else:
+        lines.append(f"  memory for {duration:g} s of stereo (complex128): ragged {_gb(ragged):.2f} GB, "
+                     f"matrix form {_gb(matrix):.2f} GB")
     return lines, warnings, _gb(matrix)
 
 
