@@ -965,7 +965,8 @@ class Evaluator:
     def _global_factor(self, r_ref, toeplitz):
         """v4 Gram factorisation: block Levinson for large systems (dense Cholesky if it breaks down)."""
         nx = r_ref.shape[0]
-        if self._ops.name == "numpy" and nx >= 2 and nx * self.filters_len >= 2048:
+        on_cpu = self._ops.name == "numpy" or getattr(getattr(self._ops, "device", None), "type", "cpu") == "cpu"
+        if on_cpu and nx >= 2 and nx * self.filters_len >= 2048:
             try:
                 return _LevinsonSolver(self._ops, r_ref, toeplitz)
             except _Breakdown:
