@@ -14,6 +14,9 @@ import warnings
 from . import __version__
 from .errors import MssOracleError
 
+DESCRIPTION = ("Oracle (ideal-mask) upper bounds for music source separation, scored with a fast, "
+               "museval-exact BSS Eval v4. `mssoracle COMMAND -h` for each command.")
+
 #: sub-command name -> module under mssoracle.commands
 COMMANDS = {
     "eval": "eval",
@@ -31,7 +34,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser():
-    parser = _Parser(prog="mssoracle", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="mssoracle", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"mssoracle {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
