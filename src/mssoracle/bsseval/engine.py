@@ -27,6 +27,7 @@ Shapes follow museval at the boundary: ``(nsrc, nsampl, nchan)``.
 
 import math
 import os
+import threading
 import warnings
 
 import numpy as np
@@ -249,7 +250,7 @@ class _NumpyOps:
 
         self.fft = scipy.fft
         self.linalg = scipy.linalg
-        self._pad_buffers = {}
+        self._local = threading.local()
 
     # -- correlations -----------------------------------------------------
     def seg_corr(self, xsig, ysigs, starts, length, F):
@@ -297,10 +298,14 @@ class _NumpyOps:
         else:
             seg_chunk = 1
             sub_chunk = max(1, _CHUNK_SAMPLES // B)
-        wk = _workers()
         ych = [y.shape[0] * y.shape[2] for y in ysigs]
         yoff = np.concatenate([[0], np.cumsum(ych)])
-        for s0 in range(0, nseg, seg_chunk):
+        chunks = list(range(0, nseg, seg_chunk))
+        nthreads = min(_workers(), len(chunks))
+        # chunks of segments run in parallel threads (numpy/scipy release the GIL); FFT threads otherwise
+        wk = 1 if nthreads > 1 else _workers()
+
+        def run(s0):
             st = starts[s0 : s0 + seg_chunk]
             ns = len(st)
             accs = [np.zeros((ns, nb, nx, c), dtype=complex) for c in ych]
@@ -320,8 +325,16 @@ class _NumpyOps:
             for acc, a0, a1 in zip(accs, yoff[:-1], yoff[1:]):
                 r = self.fft.irfft(acc, n=nfft, axis=1, workers=wk)[:, :F]  # (ns, F, nx, c)
                 out[s0 : s0 + ns, :, a0:a1] = r.transpose(0, 2, 3, 1)
-            del accs
-        self._pad_buffers.clear()
+
+        if nthreads > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(nthreads) as ex:
+                list(ex.map(run, chunks))
+        else:
+            for s0 in chunks:
+                run(s0)
+        self._local.__dict__.pop("pad", None)
         return out
 
     def _block_spectra(self, s, starts, offs, L, width, nfft, wk, conj_t=False):
@@ -353,11 +366,12 @@ class _NumpyOps:
             return self.fft.rfft(v, axis=1, workers=wk).reshape(ns, nb, ni, nsrc * nchan)
         # zero-padded copy with time last (reused buffer, cheap strided copy), FFT along the last axis
         shape = (ns, ni, nsrc, nchan, nfft)
-        buf = self._pad_buffers.get(shape)
+        bufs = self._local.__dict__.setdefault("pad", {})  # per thread
+        buf = bufs.get(shape)
         if buf is None:
-            if len(self._pad_buffers) > 8:
-                self._pad_buffers.clear()
-            buf = self._pad_buffers[shape] = [np.zeros(shape), nfft]
+            if len(bufs) > 8:
+                bufs.clear()
+            buf = bufs[shape] = [np.zeros(shape), nfft]
         if buf[1] > width:
             buf[0][..., width : buf[1]] = 0.0
         buf[1] = width
