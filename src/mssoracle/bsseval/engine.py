@@ -16,7 +16,8 @@ This module computes exactly the same quantities, reorganised:
   instead of one ``2**24``-point FFT per pair;
 * the whole-track correlations (v4) are the sum of the per-frame ones plus the
   few products that straddle frame boundaries;
-* ``G`` is factorised once (Cholesky) and serves every estimate;
+* ``G`` is block Toeplitz: it is factorised once (block Levinson recursion,
+  ``O(F^2 m^3)``, with a dense Cholesky fallback) and serves every estimate;
 * the energy of a projection over a frame is a quadratic form of the frame's
   reference correlations with the autocorrelation of the filters
   (``||sum_a u_a * x_a||^2 = sum_ab sum_d r_ab(d) W_ab(d)``), so no projection
@@ -1288,9 +1289,14 @@ def evaluate(
     """
     refs = _as_sources(references, "references")
     est = _as_sources(estimates, "estimates")
-    if padding and refs.ndim == 3 and est.ndim == 3 and refs.size and est.size:
+    if padding and refs.size and est.size:
         est = _pad_or_truncate(est, refs.shape[1])
-    validate(refs, est)
+    # museval's order of checks: shapes, then silent references (Evaluator), then silent estimates (evaluate)
+    if refs.shape != est.shape:
+        raise AudioError(
+            "The shape of estimated sources and the true sources should match: "
+            f"references.shape = {refs.shape}, estimates.shape = {est.shape} (nsrc, nsampl, nchan)"
+        )
     ev = Evaluator(
         refs,
         mode=mode,
