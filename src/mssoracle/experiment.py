@@ -80,7 +80,8 @@ class Experiment:
     save_estimates : bool
         Write estimates as float WAV files.
     backend, device : str
-        BSS Eval backend (``numpy`` or ``torch``) and torch device.
+        ``numpy``, or ``torch``: transforms, oracles and BSS Eval then run on
+        torch tensors on ``device`` (e.g. ``cuda``; default CPU).
     """
 
     dataset: object
@@ -212,14 +213,14 @@ def run_track(experiment, track_index, jobs):
         transform = experiment._transforms[tspec]
         if transform.sample_rate != sr:
             transform = _rebuild_for_rate(transform, sr)
-        X = transform.forward(mixture)
-        S = transform.forward(stems)
+        X = transform.forward(_to_backend(mixture, experiment))
+        S = transform.forward(_to_backend(stems, experiment))
         for job in tjobs:
             oracle = experiment._oracles[job.oracle_spec]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # 0/0 in masks of silent bins
                 Y = oracle(X, S)
-            est = np.asarray(transform.inverse(Y, length), dtype=np.float64)  # (nsrc, channels, time)
+            est = _to_numpy(transform.inverse(Y, length))  # (nsrc, channels, time) float64
             estimates = {n: est[i] for i, n in enumerate(names)}
             if has_acc:
                 estimates["accompaniment"] = sum(est[i] for i, n in enumerate(names) if n != "vocals")
@@ -236,6 +237,21 @@ def run_track(experiment, track_index, jobs):
             scores.save(experiment.score_path(job))
             frames.append(scores.df.assign(method=job.method))
     return frames
+
+
+def _to_backend(x, experiment):
+    """numpy signal -> what the transforms and oracles run on: numpy, or a torch tensor on the device."""
+    if experiment.backend != "torch":
+        return x
+    import torch
+
+    return torch.from_numpy(np.ascontiguousarray(x)).to(experiment.device or "cpu")
+
+
+def _to_numpy(x):
+    if isinstance(x, np.ndarray):
+        return np.asarray(x, dtype=np.float64)
+    return x.detach().to("cpu").double().numpy()
 
 
 def _rebuild_for_rate(transform, sr):

@@ -36,8 +36,9 @@ def add_parser(subparsers, name):
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes, one track each (default 1)")
     p.add_argument("--win", type=float, default=1.0, help="BSS Eval window in seconds (default 1.0)")
     p.add_argument("--hop", type=float, default=1.0, help="BSS Eval hop in seconds (default 1.0)")
-    p.add_argument("--backend", choices=["numpy", "torch"], default="numpy", help="BSS Eval backend")
-    p.add_argument("--device", help="torch device for --backend torch, e.g. cuda")
+    p.add_argument("--backend", choices=["numpy", "torch"], default="numpy",
+                   help="numpy (default), or torch: transforms, oracles and BSS Eval on torch tensors")
+    p.add_argument("--device", help="torch device for --backend torch, e.g. cuda (default cpu)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
     return p
@@ -58,6 +59,13 @@ def run(args):
         oracles = oracles or split_oracle_specs([SISEC18_ORACLES])
     transforms = transforms or split_transform_specs([DEFAULT_TRANSFORMS])
     oracles = oracles or split_oracle_specs([DEFAULT_ORACLES])
+    if args.device and args.backend != "torch":
+        raise ParameterError("--device needs --backend torch")
+    if args.backend == "torch":
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            raise ParameterError("--backend torch needs PyTorch: pip install 'mssoracle[torch]'") from None
     if args.jobs < 1:
         raise ParameterError(f"--jobs must be at least 1, got {args.jobs}")
     targets = [t.strip() for t in args.targets.split(",") if t.strip()] if args.targets else None
