@@ -764,8 +764,8 @@ def _blockwise(func, X, S, options):
         yg = None
         for a in range(0, frames, step):
             (block,) = func([xg[..., a:a + step]], [sg[..., a:a + step]], **options)
-            if yg is None:
-                yg = np.empty(block.shape[:-1] + (frames,), dtype=block.dtype)
+            if yg is None:  # same shape as the sources, and the same memory layout (order "K")
+                yg = np.empty_like(sg, dtype=block.dtype)
             yg[..., a:a + step] = block
         out.append(yg)
     return out

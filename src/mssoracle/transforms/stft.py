@@ -327,16 +327,22 @@ class STFT(Transform):
         xp[..., self.pad:self.pad + length] = x[..., : total - self.pad]
         w = self._window_for(x.dtype)[0]
         cdtype = np.complex64 if x.dtype == np.float32 else np.complex128
-        out = np.empty(lead + (self.n_bins, frames), dtype=cdtype)
+        # Stored frame-major and returned as a (..., bins, frames) view: every block is written
+        # sequentially (a transposed first write into fresh memory costs several times the FFTs),
+        # blocks of frames stay contiguous for the blockwise oracles, and the inverse reads them back
+        # without a transpose.
+        out = np.empty(lead + (frames, self.n_bins), dtype=cdtype)
         view = np.lib.stride_tricks.sliding_window_view(xp, n, axis=-1)[..., ::hop, :]
         step = max(1, _CHUNK_ELEMENTS // max(1, int(np.prod(lead, dtype=np.int64)) * n))
         scale = cdtype(1.0 / self._wsum)
+        buf = np.empty(lead + (min(step, frames), n), dtype=x.dtype)  # reused: no allocation per block
         for t0 in range(0, frames, step):
-            seg = view[..., t0:t0 + step, :] * w
+            block = view[..., t0:t0 + step, :]
+            seg = np.multiply(block, w, out=buf[..., : block.shape[-2], :])
             spec = sfft.rfft(seg, n=n, axis=-1, workers=-1)
             spec *= scale
-            out[..., t0:t0 + spec.shape[-2]] = np.swapaxes(spec, -1, -2)
-        return out
+            out[..., t0:t0 + spec.shape[-2], :] = spec
+        return np.swapaxes(out, -1, -2)
 
     def _forward_torch(self, x):
         import torch
