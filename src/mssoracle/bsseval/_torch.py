@@ -166,7 +166,7 @@ class TorchOps:
         return _TorchFactor(G, self.device)
 
 
-class _TorchFactor:
+class _TorchFactor(engine._CondFromRcond):
     """``G + eps I`` factorised with torch (Cholesky; LU, then lstsq, as museval's fallbacks)."""
 
     def __init__(self, G, device):
@@ -207,14 +207,6 @@ class _TorchFactor:
             self.rcond = float(rc) if inf == 0 else None
         except Exception:  # pragma: no cover
             pass
-
-    @property
-    def cond(self):
-        if self.rcond is None:
-            return float("nan")
-        if self.rcond <= 0:
-            return float("inf")
-        return 1.0 / self.rcond
 
     def solve(self, D):
         Dt = torch.as_tensor(np.ascontiguousarray(D), device=self.device)

@@ -441,7 +441,22 @@ class _NumpyOps:
         return _Factor(G, self.linalg)
 
 
-class _Factor:
+class _CondFromRcond:
+    """``cond`` of a factorisation from its reciprocal condition estimate ``rcond``:
+    NaN when unknown, +inf when singular."""
+
+    rcond = None
+
+    @property
+    def cond(self):
+        if self.rcond is None:
+            return float("nan")
+        if self.rcond <= 0:
+            return float("inf")
+        return 1.0 / self.rcond
+
+
+class _Factor(_CondFromRcond):
     """Factorisation of ``G + eps I`` (Cholesky, LU if not positive definite, lstsq if singular) as museval solves."""
 
     def __init__(self, G, linalg):
@@ -485,14 +500,6 @@ class _Factor:
             self.rcond = float(rc) if info == 0 else None
         except Exception:  # pragma: no cover
             self.rcond = None
-
-    @property
-    def cond(self):
-        if self.rcond is None:
-            return float("nan")
-        if self.rcond <= 0:
-            return float("inf")
-        return 1.0 / self.rcond
 
     def solve(self, D):
         if self.kind == "chol":
@@ -609,7 +616,7 @@ def _toeplitz_matmul(R, X):
     return low + up
 
 
-class _LevinsonFactor:
+class _LevinsonFactor(_CondFromRcond):
     """Block Levinson (Whittle) solver for the block Toeplitz Gram matrix of v4.
 
     The Gram matrix of the delayed references is block Toeplitz once its rows
@@ -716,14 +723,6 @@ class _LevinsonFactor:
         alt = (-1.0) ** np.arange(n) * (1.0 + np.arange(n) / max(n - 1, 1))
         est2 = 2.0 * float(np.abs(self._solve_lag(alt[:, None])).sum()) / (3.0 * n)
         return max(est, est2)
-
-    @property
-    def cond(self):
-        if self.rcond is None:
-            return float("nan")
-        if self.rcond <= 0:
-            return float("inf")
-        return 1.0 / self.rcond
 
     def solve(self, D):
         """Solve with a right-hand side in museval's order ``(m*p, k)``, rows ``(a, k)``."""
