@@ -190,3 +190,21 @@ def test_eval_torch_backend_matches_numpy(hq_root, tmp_path):
     b = pd.read_csv(tmp_path / "pt" / "results.csv")
     assert len(a) == len(b)
     np.testing.assert_allclose(a.score, b.score, atol=2e-5)  # scores are rounded to 1e-5 in the JSON
+
+
+def test_worker_error_is_raised_and_nothing_half_written(hq_root, tmp_path):
+    """An error inside a transform worker thread reaches the caller; no result file for that job."""
+    from mssoracle.datasets import open_dataset
+    from mssoracle.experiment import Experiment, run_experiment
+
+    exp = Experiment(dataset=open_dataset(hq_root, track_names=["Track A"]), transforms=["stft:256", "stft:128"],
+                     oracles=["irm1", "mpi"], out=tmp_path / "out")
+
+    def broken(*args, **options):
+        raise RuntimeError("boom in worker")
+
+    exp._oracles["mpi"]._func = broken
+    with pytest.raises(RuntimeError, match="boom in worker"):
+        run_experiment(exp, progress=False)
+    assert not (tmp_path / "out" / "results.csv").exists()
+    assert not list((tmp_path / "out").rglob("mpi-*.json"))

@@ -23,7 +23,6 @@ import concurrent.futures
 import dataclasses
 import json
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -206,37 +205,87 @@ def run_track(experiment, track_index, jobs):
         track_name=track.name, on_silent="nan",
     )
     frames = []
+    for job, est in _estimates(experiment, jobs, mixture, stems, sr):
+        estimates = {n: est[i] for i, n in enumerate(names)}
+        if has_acc:
+            estimates["accompaniment"] = sum(est[i] for i, n in enumerate(names) if n != "vocals")
+        scores = evaluator.evaluate({k: v.T for k, v in estimates.items()}, config=experiment.config(job, sr))
+        scores = scores.select(experiment.targets) if experiment.targets else scores
+        if experiment.save_estimates:
+            from .audio import write_audio
+
+            for name, sig in estimates.items():
+                if experiment.targets and name not in experiment.targets:
+                    continue
+                write_audio(experiment.estimate_dir(job) / f"{name}.wav", sig.astype(np.float32), sr)
+        scores.save(experiment.score_path(job))
+        frames.append(scores.df.assign(method=job.method))
+    return frames
+
+
+#: transforms of one track analysed at the same time (threads; numpy and scipy.fft release the GIL)
+TRANSFORM_THREADS = 2
+_DONE = object()
+
+
+def _estimates(experiment, jobs, mixture, stems, sr):
+    """Yield ``(job, estimates (nsrc, channels, time) float64)`` for the jobs of one track.
+
+    Each transform runs in a worker thread (at most :data:`TRANSFORM_THREADS` at once) that
+    analyses the mixture and the stems once and then builds every oracle's estimate for that
+    transform; the caller scores them while the workers go on.  A bounded queue keeps at most a
+    few estimates in memory; an error in a worker is raised here.
+    """
+    import queue
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
     by_transform = {}
     for job in jobs:
         by_transform.setdefault(job.transform_spec, []).append(job)
-    for tspec, tjobs in by_transform.items():
-        transform = experiment._transforms[tspec]
-        if transform.sample_rate != sr:
-            transform = _rebuild_for_rate(transform, sr)
-        X = transform.forward(_to_backend(mixture, experiment))
-        S = transform.forward(_to_backend(stems, experiment))
-        for job in tjobs:
-            oracle = experiment._oracles[job.oracle_spec]
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # 0/0 in masks of silent bins
-                Y = oracle(X, S)
-            est = _to_numpy(transform.inverse(Y, length))  # (nsrc, channels, time) float64
-            estimates = {n: est[i] for i, n in enumerate(names)}
-            if has_acc:
-                estimates["accompaniment"] = sum(est[i] for i, n in enumerate(names) if n != "vocals")
-            scores = evaluator.evaluate({k: v.T for k, v in estimates.items()},
-                                        config=experiment.config(job, sr))
-            scores = scores.select(experiment.targets) if experiment.targets else scores
-            if experiment.save_estimates:
-                from .audio import write_audio
+    length = stems.shape[-1]
+    results = queue.Queue(maxsize=2)
+    stop = threading.Event()
 
-                for name, sig in estimates.items():
-                    if experiment.targets and name not in experiment.targets:
-                        continue
-                    write_audio(experiment.estimate_dir(job) / f"{name}.wav", sig.astype(np.float32), sr)
-            scores.save(experiment.score_path(job))
-            frames.append(scores.df.assign(method=job.method))
-    return frames
+    def work(tspec, tjobs):
+        try:
+            transform = experiment._transforms[tspec]
+            if transform.sample_rate != sr:
+                transform = _rebuild_for_rate(transform, sr)
+            X = transform.forward(_to_backend(mixture, experiment))
+            S = transform.forward(_to_backend(stems, experiment))
+            for job in tjobs:
+                if stop.is_set():
+                    return
+                with np.errstate(divide="ignore", invalid="ignore"):  # 0/0 in masks of silent bins
+                    Y = experiment._oracles[job.oracle_spec](X, S)
+                results.put((job, _to_numpy(transform.inverse(Y, length))))
+                del Y
+        except BaseException as exc:  # re-raised by the consumer
+            results.put((None, exc))
+        finally:
+            results.put(_DONE)
+
+    workers = max(1, min(TRANSFORM_THREADS, len(by_transform)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mssoracle-transform") as pool:
+        for tspec, tjobs in by_transform.items():
+            pool.submit(work, tspec, tjobs)
+        remaining = len(by_transform)
+        try:
+            while remaining:
+                item = results.get()
+                if item is _DONE:
+                    remaining -= 1
+                    continue
+                job, est = item
+                if job is None:
+                    raise est
+                yield job, est
+        finally:
+            stop.set()
+            while remaining:  # let blocked workers finish
+                if results.get() is _DONE:
+                    remaining -= 1
 
 
 def _to_backend(x, experiment):
