@@ -208,3 +208,16 @@ def test_worker_error_is_raised_and_nothing_half_written(hq_root, tmp_path):
         run_experiment(exp, progress=False)
     assert not (tmp_path / "out" / "results.csv").exists()
     assert not list((tmp_path / "out").rglob("mpi-*.json"))
+
+
+def test_eval_resume_never_reuses_results_of_another_dataset(hq_root, tmp_path, capsys):
+    """Same track names under another root: the stored configuration differs, so it is recomputed."""
+    import shutil
+
+    other = tmp_path / "other-copy"
+    shutil.copytree(hq_root, other)
+    out = tmp_path / "out"
+    assert _eval(hq_root, out, "--oracle", "irm1", "--transform", "stft:256", "--track", "Track A") == 0
+    capsys.readouterr()
+    assert _eval(other, out, "--oracle", "irm1", "--transform", "stft:256", "--track", "Track A") == 0
+    assert "configuration differs" in capsys.readouterr().err

@@ -132,7 +132,7 @@ class Experiment:
                                    method_name(oracle, transform)))
         return out
 
-    def config(self, job, sample_rate=None):
+    def config(self, job):
         """The configuration stored with (and compared against) a job's result."""
         transform = self._transforms[job.transform_spec]
         oracle = self._oracles[job.oracle_spec]
@@ -140,6 +140,7 @@ class Experiment:
             "method": job.method,
             "track": job.track_name,
             "subset": job.subset,
+            "data": str(self.dataset[job.track_index].path),
             "oracle": oracle.name,
             "oracle_options": dict(oracle.options),
             "transform": transform.spec,
@@ -209,7 +210,7 @@ def run_track(experiment, track_index, jobs):
         estimates = {n: est[i] for i, n in enumerate(names)}
         if has_acc:
             estimates["accompaniment"] = sum(est[i] for i, n in enumerate(names) if n != "vocals")
-        scores = evaluator.evaluate({k: v.T for k, v in estimates.items()}, config=experiment.config(job, sr))
+        scores = evaluator.evaluate({k: v.T for k, v in estimates.items()}, config=experiment.config(job))
         scores = scores.select(experiment.targets) if experiment.targets else scores
         if experiment.save_estimates:
             from .audio import write_audio
