@@ -411,10 +411,7 @@ class STFT(Transform):
         for t0 in range(0, frames, step):
             seg = sfft.irfft(np.swapaxes(z[..., t0:t0 + step], -1, -2), n=n, axis=-1, workers=-1)
             seg *= wsyn
-            nt = seg.shape[-2]
-            for k in range(k_blocks):
-                piece = seg[..., k * hop:(k + 1) * hop]
-                blocks[..., t0 + k:t0 + k + nt, : piece.shape[-1]] += piece
+            _overlap_add(blocks, seg, t0, hop)
         y = blocks.reshape(lead + (-1,))
         norm = self._norm_numpy(frames)
         y /= np.where(norm > 1e-10, norm, 1.0).astype(rdtype)
@@ -435,15 +432,23 @@ class STFT(Transform):
         step = max(1, _CHUNK_ELEMENTS // max(1, math.prod(lead) * n))
         for t0 in range(0, frames, step):
             seg = torch.fft.irfft(z[..., t0:t0 + step].transpose(-1, -2), n=n, dim=-1) * wsyn
-            nt = seg.shape[-2]
-            for k in range(k_blocks):
-                piece = seg[..., k * hop:(k + 1) * hop]
-                blocks[..., t0 + k:t0 + k + nt, : piece.shape[-1]] += piece
+            _overlap_add(blocks, seg, t0, hop)
         y = blocks.reshape(lead + (-1,))
         norm = self._norm_numpy(frames)
         norm = torch.as_tensor(np.where(norm > 1e-10, norm, 1.0), dtype=rdtype, device=z.device)
         y = y / norm
         return _crop(y, self.pad, length, torch)
+
+
+def _overlap_add(blocks, seg, t0, hop):
+    """Add windowed frames ``seg (..., nt, n)`` starting at frame ``t0`` into ``blocks (..., nblocks, hop)``.
+
+    Frame ``t`` covers blocks ``t .. t + ceil(n / hop) - 1``; works on numpy arrays and torch tensors.
+    """
+    n, nt = seg.shape[-1], seg.shape[-2]
+    for k in range(-(-n // hop)):
+        piece = seg[..., k * hop:(k + 1) * hop]
+        blocks[..., t0 + k:t0 + k + nt, : piece.shape[-1]] += piece
 
 
 def _crop(y, start, length, lib):
