@@ -71,14 +71,7 @@ class TorchOps:
         yts = [self._tensor(y) for y in ysigs]
         out = np.empty((nseg, nx, ny, F))
         chunk_samples = engine._CHUNK_SAMPLES * (8 if self.device.type == "cuda" else 1)
-        per_seg = nsub * B
-        if per_seg <= chunk_samples:
-            seg_chunk = max(1, chunk_samples // per_seg)
-            seg_chunk = max(1, min(seg_chunk, (256 << 20) // (16 * nb * nx * ny)))
-            sub_chunk = nsub
-        else:
-            seg_chunk = 1
-            sub_chunk = max(1, chunk_samples // B)
+        seg_chunk, sub_chunk = engine._segment_chunks(nsub, B, nb * nx * ny, chunk_samples, 256 << 20)
         for s0 in range(0, nseg, seg_chunk):
             st = starts[s0 : s0 + seg_chunk]
             ns = len(st)

@@ -240,6 +240,20 @@ def _block_plan(L, F, fft):
     return nfft, nfft - F + 1
 
 
+def _segment_chunks(nsub, B, acc_per_seg, chunk_samples, acc_bytes):
+    """How many segments (and sub-blocks of ``B`` samples) :meth:`_NumpyOps.seg_corr` takes at once.
+
+    Whole segments of ``nsub`` sub-blocks are batched up to ``chunk_samples`` samples, with the complex
+    accumulator (``acc_per_seg`` values a segment) kept under ``acc_bytes``; a segment longer than
+    ``chunk_samples`` is taken alone, ``chunk_samples // B`` sub-blocks at a time.
+    Returns ``(seg_chunk, sub_chunk)``.
+    """
+    per_seg = nsub * B
+    if per_seg <= chunk_samples:
+        return max(1, min(chunk_samples // per_seg, acc_bytes // (16 * acc_per_seg))), nsub
+    return 1, max(1, chunk_samples // B)
+
+
 class _NumpyOps:
     """Array kernels of the numpy backend (the torch backend mirrors them)."""
 
@@ -290,15 +304,7 @@ class _NumpyOps:
         nfull = sum(1 for i in range(nsub) if i * B + B + F - 1 <= L)
         nb = nfft // 2 + 1
         out = np.empty((nseg, nx, ny, F))
-        per_seg = nsub * B
-        if per_seg <= _CHUNK_SAMPLES:
-            seg_chunk = max(1, _CHUNK_SAMPLES // per_seg)
-            # bound the accumulator (nseg, nb, nx, ny) complex too
-            seg_chunk = max(1, min(seg_chunk, (64 << 20) // (16 * nb * nx * ny)))
-            sub_chunk = nsub
-        else:
-            seg_chunk = 1
-            sub_chunk = max(1, _CHUNK_SAMPLES // B)
+        seg_chunk, sub_chunk = _segment_chunks(nsub, B, nb * nx * ny, _CHUNK_SAMPLES, 64 << 20)
         ych = [y.shape[0] * y.shape[2] for y in ysigs]
         yoff = np.concatenate([[0], np.cumsum(ych)])
         chunks = list(range(0, nseg, seg_chunk))
