@@ -522,16 +522,15 @@ def from_spec(spec, *, sample_rate=44100):
         opts[canon] = value
     if "n_fft" not in opts:
         raise ParameterError(f"transform spec {spec!r} lacks n_fft; {usage}")
-    try:
-        n_fft = int(opts["n_fft"])
-    except ValueError:
-        raise ParameterError(f"n_fft {opts['n_fft']!r} in transform spec {spec!r} is not an integer; {usage}") from None
-    hop = None
-    if "hop" in opts:
+
+    def integer(key):
         try:
-            hop = int(opts["hop"])
+            return int(opts[key])
         except ValueError:
-            raise ParameterError(f"hop {opts['hop']!r} in transform spec {spec!r} is not an integer; {usage}") from None
+            raise ParameterError(f"{key} {opts[key]!r} in transform spec {spec!r} is not an integer; {usage}") from None
+
+    n_fft = integer("n_fft")
+    hop = integer("hop") if "hop" in opts else None
     center = True
     if "center" in opts:
         if opts["center"].lower() not in _BOOL:
