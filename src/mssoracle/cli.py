@@ -25,6 +25,7 @@ COMMANDS = {
     "bsseval": "bsseval",
     "museval": "museval",
     "transforms": "transforms",
+    "metrics": "metrics",
 }
 
 

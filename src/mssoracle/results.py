@@ -10,11 +10,9 @@ NaN-ignoring median over frames for each track, then median over tracks.
 import numpy as np
 
 from .bsseval.museval_io import aggregate, format_medians
+from .constants import DISPLAY_TARGET_ORDER as TARGET_ORDER
 
 __all__ = ["TARGET_ORDER", "aggregate", "format_method", "format_results"]
-
-#: order of targets in printed tables (others follow alphabetically)
-TARGET_ORDER = ("drums", "bass", "other", "vocals", "accompaniment")
 
 
 def _target_key(target):

@@ -11,14 +11,15 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from .errors import DatasetError
 from .bsseval import aggregate
-from .results import TARGET_ORDER
+from .constants import DISPLAY_TARGET_ORDER as TARGET_ORDER
+from .constants import SISEC18_ORACLES
+from .errors import DatasetError
 
-__all__ = ["SISEC18_ORACLES", "load_published", "published_medians", "compare"]
+__all__ = ["SISEC18_NAMES", "load_published", "published_medians", "compare"]
 
-#: our oracle name -> SiSEC 2018 method name
-SISEC18_ORACLES = {"irm1": "IRM1", "irm2": "IRM2", "ibm1": "IBM1", "ibm2": "IBM2", "mwf": "MWF", "mix": "MIX"}
+#: our oracle name -> SiSEC 2018 method name (the oracles of :data:`mssoracle.constants.SISEC18_ORACLES`)
+SISEC18_NAMES = {name: name.upper() for name in SISEC18_ORACLES}
 
 
 @functools.lru_cache(maxsize=1)
@@ -63,11 +64,11 @@ def compare(results, *, metric="SDR"):
     """
     published = load_published()
     known_tracks = set(published["track"])
-    methods = [m for m in dict.fromkeys(results["method"]) if _oracle_base(m) in SISEC18_ORACLES]
+    methods = [m for m in dict.fromkeys(results["method"]) if _oracle_base(m) in SISEC18_NAMES]
     if not methods:
         raise DatasetError(
             "no method in the results has a SiSEC 2018 counterpart; run `mssoracle eval --preset sisec18` "
-            f"(oracles {', '.join(SISEC18_ORACLES)})"
+            f"(oracles {', '.join(SISEC18_NAMES)})"
         )
     df = results[results["method"].isin(methods) & (results["metric"] == metric)]
     common = sorted(set(df["track"]) & known_tracks)
@@ -81,7 +82,7 @@ def compare(results, *, metric="SDR"):
     ref_all = published_medians(metric)
     rows = []
     for method in methods:
-        sisec = SISEC18_ORACLES[_oracle_base(method)]
+        sisec = SISEC18_NAMES[_oracle_base(method)]
         sub = ours[ours["method"] == method].set_index("target")["score"]
         for target in sorted(sub.index, key=lambda t: (TARGET_ORDER.index(t) if t in TARGET_ORDER else 99, t)):
             pub = ref_common.get((sisec, target), np.nan)

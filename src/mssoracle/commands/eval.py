@@ -6,9 +6,12 @@ from pathlib import Path
 from ..errors import ParameterError
 from ._common import add_data_options, open_dataset_from_args, split_oracle_specs, split_transform_specs
 
+from ..constants import PRECISIONS, SISEC18_STFT_SPEC
+
 DEFAULT_ORACLES = "irm1,mpi"
 DEFAULT_TRANSFORMS = "stft:2048,stft:4096"
-SISEC18_ORACLES = "irm1,irm2,ibm1,ibm2,mwf,mix"
+#: the oracles of --preset sisec18, in the order they are printed
+SISEC18_PRESET_ORACLES = "irm1,irm2,ibm1,ibm2,mwf,mix"
 
 
 def add_parser(subparsers, name):
@@ -20,13 +23,18 @@ def add_parser(subparsers, name):
     add_data_options(p)
     p.add_argument("--oracle", action="append", metavar="LIST",
                    help=f"comma-separated oracles (default {DEFAULT_ORACLES}; with --preset sisec18: "
-                        f"{SISEC18_ORACLES}); see `mssoracle oracles`")
+                        f"{SISEC18_PRESET_ORACLES}); see `mssoracle oracles`")
     p.add_argument("--transform", action="append", metavar="LIST",
                    help=f"comma-separated transform specs (default {DEFAULT_TRANSFORMS}), e.g. stft:4096:1024, "
                         "stft:n_fft=4096,hop=1024,window=hann, nsgt:bark:262:32.9, slicq:log:262:32.9")
     p.add_argument("--preset", choices=["sisec18"],
                    help="sisec18: sigsep-mus-oracle's STFT (scipy, 2048 Hann, 50%% overlap) and the "
-                        "SiSEC 2018 oracles, for `mssoracle compare-sisec18`")
+                        "SiSEC 2018 oracles, in float64, for `mssoracle compare-sisec18`")
+    p.add_argument("--precision", metavar="{float32,float64}",
+                   help="precision of signals, coefficients and estimates (default float32; float64 with "
+                        "--preset sisec18); BSS Eval accumulates in float64 either way")
+    p.add_argument("--metrics", action="append", metavar="LIST",
+                   help="comma-separated metrics (default bssv4); see `mssoracle metrics`")
     p.add_argument("--mixture", choices=["file", "sum"], default="file",
                    help="mixture given to the oracles: the mixture file (default, as SiSEC) or the sum of stems")
     p.add_argument("--targets", help="comma-separated targets to print and save (scoring always includes every "
@@ -45,18 +53,26 @@ def add_parser(subparsers, name):
 
 
 def run(args):
-    from ..experiment import Experiment, ProcessExecutor, SerialExecutor, run_experiment
+    from ..experiment import Experiment, get_executor, run_experiment
+    from ..metrics import parse_metrics
     from ..results import format_results
 
     transforms = split_transform_specs(args.transform or [])
     oracles = split_oracle_specs(args.oracle or [])
+    precision = args.precision
+    if precision is not None and precision not in PRECISIONS:
+        raise ParameterError(f"--precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     if args.preset == "sisec18":
-        from ..transforms.stft import SISEC18_STFT_SPEC
-
         if transforms:
             raise ParameterError("--preset sisec18 fixes the transform; drop --transform")
+        if precision == "float32":
+            raise ParameterError("--preset sisec18 computes in float64 (bit-comparable with sigsep-mus-oracle); "
+                                 "drop --precision float32")
         transforms = [SISEC18_STFT_SPEC]
-        oracles = oracles or split_oracle_specs([SISEC18_ORACLES])
+        oracles = oracles or split_oracle_specs([SISEC18_PRESET_ORACLES])
+        precision = "float64"
+    precision = precision or "float32"
+    metrics = [m.name for m in parse_metrics(args.metrics or ["bssv4"])]
     transforms = transforms or split_transform_specs([DEFAULT_TRANSFORMS])
     oracles = oracles or split_oracle_specs([DEFAULT_ORACLES])
     if args.device and args.backend != "torch":
@@ -76,7 +92,7 @@ def run(args):
     experiment = Experiment(
         dataset=dataset, transforms=transforms, oracles=oracles, out=out, mixture=args.mixture,
         targets=targets, win=args.win, hop=args.hop, save_estimates=args.save_estimates,
-        backend=args.backend, device=args.device,
+        backend=args.backend, device=args.device, precision=precision, metrics=metrics,
     )
     if targets:
         stems = tuple(dataset[0].stem_names)
@@ -84,7 +100,7 @@ def run(args):
         unknown = [t for t in targets if t not in valid]
         if unknown:
             raise ParameterError(f"--targets: unknown target(s) {', '.join(unknown)}; valid: {', '.join(valid)}")
-    executor = ProcessExecutor(args.jobs) if args.jobs > 1 else SerialExecutor()
+    executor = get_executor("process" if args.jobs > 1 else "serial", args.jobs)
     table = run_experiment(experiment, executor=executor, progress=not args.no_progress)
     print(format_results(table))
     print(f"\nscores: {out / 'scores'}{os.sep}  table: {out / 'results.csv'}")

@@ -1,0 +1,13 @@
+"""BSS Eval v4 (museval 0.4.1's images variant) as a registered metric.
+
+Framewise (museval's 1 s frames), aggregated as SiSEC 2018: median over frames
+per track, then median over tracks.  Computed by
+:class:`mssoracle.bsseval.TrackEvaluator` (which the runner builds once per
+track and shares between methods), hence no ``compute`` function here.
+"""
+
+from .registry import METRICS, Metric
+
+BSSV4 = Metric(name="bssv4", outputs=("SDR", "SIR", "ISR", "SAR"), framewise=True, frames_agg="median",
+               tracks_agg="median", description="BSS Eval v4 images (museval 0.4.1): SDR, SIR, ISR, SAR per frame")
+METRICS.register("bssv4", BSSV4, aliases=("bss", "bsseval", "museval"), description=BSSV4.description)
