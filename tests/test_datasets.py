@@ -13,6 +13,7 @@ import soundfile as sf
 
 from conftest import HQ_ROOT, STEM_ROOT, requires_shared
 from mssoracle import datasets as D
+from mssoracle.constants import MUSDB_STEMS
 from mssoracle.errors import AudioError, DatasetError, MssOracleError, ParameterError
 
 ROCK = "Music Delta - 80s Rock"
@@ -25,7 +26,7 @@ N = 400
 # helpers: small synthetic trees
 # --------------------------------------------------------------------------------------------
 
-def _write_track(folder, stems=D.MUSDB_TARGETS, *, n=N, sr=SR, channels=2, seed=0, subtype="FLOAT"):
+def _write_track(folder, stems=MUSDB_STEMS, *, n=N, sr=SR, channels=2, seed=0, subtype="FLOAT"):
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     sigs = {s: 0.1 * rng.standard_normal((n, channels)) for s in stems}
@@ -93,37 +94,52 @@ def test_shared_musdb18hq_layout():
     assert ds.targets == ("drums", "bass", "other", "vocals", "accompaniment")
     lengths = {ROCK: 300032, FALCON: 265216}
     for track in ds:
-        assert track.subset == "train" and track.stem_names == D.MUSDB_TARGETS
+        assert track.subset == "train" and track.stem_names == MUSDB_STEMS and track.sample_rate == 44100
         audio = track.load()
         assert audio.sample_rate == 44100
+        assert audio.signals.shape == (5, 2, lengths[track.name]) and audio.signals.flags.c_contiguous
         assert audio.mixture.shape == (2, lengths[track.name])
-        assert audio.mixture.dtype == np.float64
-        assert list(audio.stems) == list(D.MUSDB_TARGETS)
+        assert audio.mixture.dtype == np.float32  # the default precision
+        assert list(audio.stems) == list(MUSDB_STEMS)
         refs = audio.references()
-        assert list(refs) == list(D.MUSDB_TARGETS) + ["accompaniment"]
+        assert list(refs) == list(MUSDB_STEMS) + ["accompaniment"]
         np.testing.assert_array_equal(refs["accompaniment"],
                                       audio.stems["drums"] + audio.stems["bass"] + audio.stems["other"])
         assert refs["vocals"] is audio.stems["vocals"]
+        # the WAVs themselves, read by soundfile: bit-identical in float32 (16-bit PCM and float32 files)
+        for k, name in enumerate(("mixture",) + MUSDB_STEMS):
+            x, _ = sf.read(str(track.path / f"{name}.wav"), dtype="float32", always_2d=True)
+            assert np.array_equal(audio.signals[k], x.T)
 
 
 @requires_shared
-def test_shared_stem_file_matches_ffmpeg_decoded_wavs():
-    """The 80s Rock stem file has an MP4 edit list (2048 priming samples): PyAV must honour it."""
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_shared_stem_file_bit_identical_to_ffmpeg_decoded_wavs(dtype):
+    """As the README states: PyAV's decode of the 80s Rock stem file equals the ffmpeg-decoded WAVs
+    bit for bit (max abs diff 0.0) in all five streams, 300032 samples, in float32 and in float64."""
     ds = D.open_dataset(STEM_ROOT, subset="train")
     assert ds.kind == "musdb18" and ds.names == [ROCK]
-    mp4 = ds[0].load()
-    wav = D.open_dataset(HQ_ROOT, subset="train", track_names=[ROCK])[0].load()
-    assert mp4.sample_rate == 44100
-    assert mp4.mixture.shape == wav.mixture.shape == (2, 300032)
-    # the WAVs were decoded by ffmpeg from this very AAC; measured difference here: 0.0
-    assert np.abs(mp4.mixture - wav.mixture).max() < 1e-4
-    for s in D.MUSDB_TARGETS:
-        assert mp4.stems[s].shape == (2, 300032)
-        assert np.abs(mp4.stems[s] - wav.stems[s]).max() < 1e-4
-    # the edit list is really there: ignoring it gives 295 whole AAC frames, 2048 priming samples first
+    mp4 = ds[0].load(dtype=dtype)
+    wav = D.open_dataset(HQ_ROOT, subset="train", track_names=[ROCK])[0].load(dtype=dtype)
+    assert mp4.sample_rate == wav.sample_rate == 44100
+    assert mp4.signals.dtype == wav.signals.dtype == dtype
+    assert mp4.signals.shape == wav.signals.shape == (5, 2, 300032)
+    assert mp4.signals.flags.c_contiguous
+    for k, name in enumerate(("mixture",) + MUSDB_STEMS):
+        diff = float(np.max(np.abs(mp4.signals[k] - wav.signals[k])))
+        assert diff == 0.0, (name, diff)
+    assert np.array_equal(mp4.signals, wav.signals)
+
+
+@requires_shared
+def test_shared_stem_file_edit_list_is_honoured():
+    """The 80s Rock stem file has an MP4 edit list (2048 priming samples): PyAV must honour it."""
     import av
 
-    with av.open(str(ds[0].path), options={"ignore_editlist": "1"}) as c:
+    path = STEM_ROOT / "train" / f"{ROCK}.stem.mp4"
+    mp4 = D.open_dataset(path)[0].load()
+    # ignoring the edit list gives 295 whole AAC frames, 2048 priming samples first
+    with av.open(str(path), options={"ignore_editlist": "1"}) as c:
         raw = np.concatenate([f.to_ndarray() for f in c.decode(c.streams.audio[0])], axis=1)
     assert raw.shape == (2, 295 * 1024)
     np.testing.assert_allclose(raw[:, 2048:], mp4.mixture, rtol=0, atol=1e-6)
@@ -135,7 +151,7 @@ def test_shared_single_file_and_single_track_folder_roots():
     ds = D.open_dataset(f)
     assert ds.kind == "musdb18" and ds.names == [ROCK] and ds[0].subset == "train"
     ds = D.open_dataset(HQ_ROOT / "train" / ROCK)
-    assert ds.kind == "folder" and ds.names == [ROCK] and ds.stem_names == D.MUSDB_TARGETS
+    assert ds.kind == "folder" and ds.names == [ROCK] and ds.stem_names == MUSDB_STEMS
     ds = D.open_dataset(HQ_ROOT / "train")  # a subset folder on its own: a folder of track folders
     assert ds.kind == "folder" and ds.names == [ROCK, FALCON] and ds[0].subset == "train"
 
@@ -339,7 +355,7 @@ def test_folder_without_vocals_has_no_accompaniment(tmp_path):
 
 def test_folder_with_musdb_stems_keeps_musdb_order(tmp_path):
     _write_track(tmp_path / "t")
-    assert D.open_dataset(tmp_path).stem_names == D.MUSDB_TARGETS
+    assert D.open_dataset(tmp_path).stem_names == MUSDB_STEMS
 
 
 def test_folder_stem_sets_must_agree(tmp_path):
@@ -494,7 +510,7 @@ def test_empty_wrong_and_odd_roots(tmp_path):
     with pytest.raises(DatasetError) as exc:
         D.open_dataset(tmp_path / "sub")
     assert _one_line(exc.value).startswith(str(tmp_path / "sub" / "test") + ": no tracks")
-    with pytest.raises(ParameterError, match="float32 or float64"):
+    with pytest.raises(ParameterError, match="float32, float64"):
         D.open_dataset(D.default_sample_path())[0].load(dtype=np.int16)
 
 

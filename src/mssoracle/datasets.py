@@ -7,8 +7,9 @@ Layouts (detected from the root, see :func:`open_dataset`):
 ``musdb18``
     ``<root>/{train,test}/<track>.stem.mp4``: MP4 files with five AAC streams
     in the order mixture, drums, bass, other, vocals, decoded with PyAV
-    (no ffmpeg binary needed).  A folder of ``.stem.mp4`` files without
-    ``train``/``test`` and a single ``.stem.mp4`` file are accepted too.
+    (:mod:`mssoracle.stemfile`; no ffmpeg binary needed).  A folder of
+    ``.stem.mp4`` files without ``train``/``test`` and a single ``.stem.mp4``
+    file are accepted too.
 ``folder``
     ``<root>/<track>/{mixture,<stem>...}.wav``: any set of stems, the same
     for every track; the targets are the stem names.  A single track folder
@@ -19,79 +20,55 @@ Layouts (detected from the root, see :func:`open_dataset`):
 
 A :class:`Dataset` is a sequence of lazy :class:`Track` objects: nothing is
 decoded until :meth:`Track.load`, so that one track at a time is in memory.
-Signals are ``(channels, time)`` arrays, as everywhere in mssoracle.
+Which tracks are selected (subsets, the validation split, random draws, names)
+is :mod:`mssoracle.selection`'s business.
+
+:meth:`Track.load` decodes the mixture and the stems into ONE array
+``signals`` of shape ``(1 + nstems, channels, time)`` (mixture first), in
+float32 by default; :class:`TrackAudio`'s ``mixture``, ``stems`` and
+``stem_stack`` are views of it.  Signals are ``(channels, time)``, as
+everywhere in mssoracle.
 """
 
-import difflib
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Optional, Tuple
+from types import MappingProxyType
 
 import numpy as np
 
-from .audio import audio_info, read_audio
+from .audio import audio_info, checked_sample_rate, float_dtype, read_audio_into
+from .constants import ACCOMPANIMENT, DERIVED_TARGETS, MUSDB_STEM_STREAMS, MUSDB_STEMS
 from .errors import AudioError, DatasetError, ParameterError
+from .selection import (MUSDB_VALIDATION_TRACKS, SUBSETS, check_selection, check_split, check_subset,
+                        draw_tracks, in_split, select_by_name)
+from .stemfile import (DATASET_HINT, DEFAULT_SAMPLE_NAME, STEM_SUFFIX, check_stream_count, default_sample_path,
+                       probe_stem_file, read_stem_file)
 
 __all__ = [
-    "MUSDB_TARGETS",
-    "MUSDB_STEM_STREAMS",
-    "MUSDB_VALIDATION_TRACKS",
-    "DEFAULT_SAMPLE_NAME",
     "Track",
     "TrackAudio",
     "Dataset",
     "open_dataset",
-    "default_sample_path",
-    "read_stem_file",
     "resolve_root",
     "reference_targets",
+    "accompaniment_parts",
+    # re-exported from mssoracle.stemfile / mssoracle.selection / mssoracle.constants
+    "read_stem_file",
+    "default_sample_path",
+    "DEFAULT_SAMPLE_NAME",
+    "MUSDB_VALIDATION_TRACKS",
+    "MUSDB_STEMS",
+    "MUSDB_STEM_STREAMS",
 ]
 
-#: Stem order of mssoracle's arrays for MUSDB18 tracks.
-MUSDB_TARGETS = ("drums", "bass", "other", "vocals")
-#: Order of the audio streams in a MUSDB18 ``.stem.mp4`` file.
-MUSDB_STEM_STREAMS = ("mixture",) + MUSDB_TARGETS
-#: Name of the derived target (sum of every stem but vocals).
-ACCOMPANIMENT = "accompaniment"
-
-#: The official MUSDB18 validation split: 14 tracks of the ``train`` subset.
-#: Source: sigsep-mus-db (``musdb`` 0.4.x), file ``musdb/configs/mus.yaml``,
-#: key ``validation_tracks`` (https://github.com/sigsep/sigsep-mus-db).
-MUSDB_VALIDATION_TRACKS = (
-    "Actions - One Minute Smile",
-    "Clara Berry And Wooldog - Waltz For My Victims",
-    "Johnny Lokke - Promises & Lies",
-    "Patrick Talbot - A Reason To Leave",
-    "Triviul - Angelsaint",
-    "Alexander Ross - Goodbye Bolero",
-    "Fergessen - Nos Palpitants",
-    "Leaf - Summerghost",
-    "Skelpolu - Human Mistakes",
-    "Young Griffo - Pennies",
-    "ANiMAL - Rockshow",
-    "James May - On The Line",
-    "Meaxic - Take A Step",
-    "Traffic Experiment - Sirens",
-)
-
-#: Track name of the preview shipped in the stempeg wheel.
-DEFAULT_SAMPLE_NAME = "The Easton Ellises - Falcon 69"
-_DEFAULT_SAMPLE_FILE = "stempeg/data/" + DEFAULT_SAMPLE_NAME + ".stem.mp4"
-
-_SUBSETS = ("train", "test")
-_SPLITS = ("train", "valid")
-_STEM_SUFFIX = ".stem.mp4"
 _AUDIO_SUFFIXES = (".wav", ".flac")
-_WHAT_TO_DO = ("point --root (or MUSDB_PATH) to a MUSDB18-HQ folder (train/, test/ of track folders), "
-               "a MUSDB18 folder of .stem.mp4 files, or a folder of track folders holding mixture.wav "
-               "and one WAV per stem")
+_MUSDB_ACCOMPANIMENT = DERIVED_TARGETS[ACCOMPANIMENT]
 
 
 # --------------------------------------------------------------------------------------------
-# Root resolution and the embedded default sample
+# Root resolution
 # --------------------------------------------------------------------------------------------
 
 def resolve_root(root=None):
@@ -115,207 +92,46 @@ def resolve_root(root=None):
     return None
 
 
-def default_sample_path():
-    """Path of the MUSDB18 preview shipped in the ``stempeg`` wheel.
+# --------------------------------------------------------------------------------------------
+# Targets
+# --------------------------------------------------------------------------------------------
 
-    The file is ``stempeg/data/The Easton Ellises - Falcon 69.stem.mp4``
-    (6.1 s, 44.1 kHz stereo, five AAC streams).  It is found through the
-    package metadata, without importing stempeg (whose import looks for an
-    ffmpeg binary).
+def accompaniment_parts(stem_names):
+    """The stems whose sum is ``accompaniment`` for a track with these stems, in stem order; () if none.
 
-    Returns
-    -------
-    Path
-
-    Raises
-    ------
-    DatasetError
-        If stempeg is not installed or the file is missing from it.
+    ``accompaniment`` is every stem but vocals (for MUSDB18: drums, bass and
+    other, the set of :data:`mssoracle.constants.DERIVED_TARGETS`
+    ``["accompaniment"]``); it exists when there is a ``vocals`` stem and at
+    least one other stem, and no stem of that name.
     """
-    import importlib.metadata as metadata
-    import importlib.util
+    names = tuple(stem_names)
+    if "vocals" not in names or ACCOMPANIMENT in names or len(names) < 2:
+        return ()
+    return tuple(n for n in names if n != "vocals")
 
-    candidates = []
-    try:
-        dist = metadata.distribution("stempeg")
-    except metadata.PackageNotFoundError:
-        dist = None
-    if dist is not None:
-        for f in dist.files or ():
-            if str(f).replace("\\", "/").endswith(_DEFAULT_SAMPLE_FILE):
-                candidates.append(Path(dist.locate_file(f)))
-        candidates.append(Path(dist.locate_file(_DEFAULT_SAMPLE_FILE)))
-    try:  # editable or unusual installs: locate the package folder without executing it
-        spec = importlib.util.find_spec("stempeg")
-    except (ImportError, ValueError):
-        spec = None
-    if spec is not None and spec.submodule_search_locations:
-        for loc in spec.submodule_search_locations:
-            candidates.append(Path(loc) / "data" / (DEFAULT_SAMPLE_NAME + _STEM_SUFFIX))
-    for c in candidates:
-        if c.is_file():
-            return c.resolve()
-    if dist is None and spec is None:
-        raise DatasetError("no dataset root given and stempeg is not installed, so the default "
-                           "MUSDB18 preview is unavailable: pip install stempeg, or " + _WHAT_TO_DO)
-    raise DatasetError(f"the stempeg installation lacks {_DEFAULT_SAMPLE_FILE}: reinstall stempeg "
-                       "(pip install --force-reinstall stempeg), or " + _WHAT_TO_DO)
+
+def reference_targets(stem_names):
+    """Targets a track with these stems offers: the stems, plus ``accompaniment``
+    where :func:`accompaniment_parts` defines it."""
+    names = tuple(stem_names)
+    return names + ((ACCOMPANIMENT,) if accompaniment_parts(names) else ())
 
 
 # --------------------------------------------------------------------------------------------
-# Stem files (PyAV)
+# Decoded audio
 # --------------------------------------------------------------------------------------------
 
-def _frame_to_array(frame, path, index):
-    """One decoded audio frame as a ``(channels, samples)`` float array."""
-    fmt = frame.format
-    layout = frame.layout
-    channels = getattr(layout, "nb_channels", None) or len(layout.channels)
-    a = frame.to_ndarray()
-    if not fmt.is_planar:
-        a = a.reshape(-1, channels).T
-    kind = a.dtype
-    if kind == np.float32 or kind == np.float64:
-        return a
-    if kind == np.int16:
-        return a.astype(np.float32) / np.float32(2 ** 15)
-    if kind == np.int32:
-        return (a.astype(np.float64) / 2.0 ** 31).astype(np.float32)
-    if kind == np.uint8:
-        return (a.astype(np.float32) - 128.0) / np.float32(128.0)
-    raise AudioError(f"{path}: audio stream {index} has unsupported sample format {fmt.name}")
-
-
-def read_stem_file(path, *, dtype=np.float64):
-    """Decode every audio stream of a stem file (MUSDB18 ``.stem.mp4``) with PyAV.
-
-    Each stream is decoded as ffmpeg decodes it (same libavformat demuxer and
-    libavcodec decoder): an MP4 edit list, where the file has one, is honoured
-    (the decoder drops the encoder priming it marks), and no trim of our own
-    is added.  Nothing is resampled or remixed.
+class TrackAudio:
+    """The decoded audio of one track: one array, and views of it.
 
     Parameters
     ----------
-    path : str or Path
-        The stem file.  MUSDB18's stream order is mixture, drums, bass, other,
-        vocals (:data:`MUSDB_STEM_STREAMS`).
-    dtype : numpy dtype
-        float32 or float64.
-
-    Returns
-    -------
-    audio : np.ndarray, shape ``(nstreams, channels, time)``
-        Sample-aligned streams of equal length.
+    name : str
+    subset : str or None
     sample_rate : int
-
-    Raises
-    ------
-    AudioError
-        Unreadable file, no audio stream, or streams that differ in sample
-        rate, channel count or length.
-    """
-    import av
-
-    dtype = _check_dtype(dtype)
-    path = Path(path)
-    if not path.is_file():
-        raise AudioError(f"{path}: no such file")
-    try:
-        container = av.open(str(path))
-    except Exception as exc:
-        raise AudioError(f"{path}: cannot read stem file ({_short(exc)})") from None
-    try:
-        streams = list(container.streams.audio)
-        if not streams:
-            raise AudioError(f"{path}: no audio stream; expected a stem file with one stream per source")
-        chunks = {s.index: [] for s in streams}
-        rates = {s.index: None for s in streams}
-        chans = {s.index: None for s in streams}
-        order = {s.index: i for i, s in enumerate(streams)}
-        idxs = [s.index for s in streams]  # read while the container is open
-        try:
-            # One pass over the file; each packet goes to its own stream's decoder.  Demux ends
-            # with an empty packet per stream, whose decode() flushes that decoder.
-            for packet in container.demux(*streams):
-                idx = packet.stream.index
-                for frame in packet.decode():
-                    a = _frame_to_array(frame, path, order[idx])
-                    sr = int(frame.sample_rate)
-                    if rates[idx] is None:
-                        rates[idx], chans[idx] = sr, a.shape[0]
-                    elif sr != rates[idx] or a.shape[0] != chans[idx]:
-                        raise AudioError(f"{path}: audio stream {order[idx]} changes format mid-stream "
-                                         f"({rates[idx]} Hz x {chans[idx]} -> {sr} Hz x {a.shape[0]}); "
-                                         "cannot read it")
-                    chunks[idx].append(a)
-        except AudioError:
-            raise
-        except Exception as exc:
-            raise AudioError(f"{path}: cannot decode stem file ({_short(exc)})") from None
-    finally:
-        container.close()
-
-    empty = [order[i] for i in idxs if not chunks[i]]
-    if empty:
-        raise AudioError(f"{path}: audio stream(s) {empty} decode to no samples")
-    if len(set(rates[i] for i in idxs)) > 1:
-        desc = ", ".join(f"stream {order[i]}: {rates[i]} Hz" for i in idxs)
-        raise AudioError(f"{path}: audio streams have different sample rates ({desc}); "
-                         "all streams of a stem file must share one sample rate (nothing is resampled)")
-    if len(set(chans[i] for i in idxs)) > 1:
-        desc = ", ".join(f"stream {order[i]}: {chans[i]}" for i in idxs)
-        raise AudioError(f"{path}: audio streams have different channel counts ({desc})")
-    lengths = [sum(c.shape[1] for c in chunks[i]) for i in idxs]
-    if len(set(lengths)) > 1:
-        desc = ", ".join(f"stream {order[i]}: {n}" for i, n in zip(idxs, lengths))
-        raise AudioError(f"{path}: audio streams decode to different lengths ({desc} samples); "
-                         "the streams of a stem file must be sample-aligned")
-    out = np.empty((len(idxs), chans[idxs[0]], lengths[0]), dtype=dtype)
-    for k, i in enumerate(idxs):
-        pos = 0
-        for c in chunks[i]:
-            out[k, :, pos:pos + c.shape[1]] = c
-            pos += c.shape[1]
-        chunks[i] = None  # free as we go
-    return out, int(rates[idxs[0]])
-
-
-def _probe_stem_file(path):
-    """Header check of a stem file: ``(n_audio_streams, sample_rates, channels)``, nothing decoded."""
-    import av
-
-    try:
-        with av.open(str(path)) as container:
-            streams = list(container.streams.audio)
-            rates = [int(s.codec_context.sample_rate or 0) for s in streams]
-            chans = []
-            for s in streams:
-                layout = s.codec_context.layout
-                chans.append(getattr(layout, "nb_channels", None) or len(layout.channels))
-    except Exception as exc:
-        raise AudioError(f"{path}: cannot read stem file ({_short(exc)})") from None
-    return len(streams), rates, chans
-
-
-# --------------------------------------------------------------------------------------------
-# Tracks
-# --------------------------------------------------------------------------------------------
-
-def reference_targets(stem_names):
-    """Targets a track with these stems offers: the stems, plus ``accompaniment``.
-
-    ``accompaniment`` (the sum of every stem but vocals) is offered when there
-    is a ``vocals`` stem and at least one other stem, and no stem of that name.
-    """
-    names = tuple(stem_names)
-    if "vocals" in names and len(names) >= 2 and ACCOMPANIMENT not in names:
-        return names + (ACCOMPANIMENT,)
-    return names
-
-
-@dataclass
-class TrackAudio:
-    """The decoded audio of one track.
+    signals : np.ndarray, shape ``(1 + nstems, channels, time)``
+        The mixture, then the stems in ``stem_names`` order.
+    stem_names : sequence of str
 
     Attributes
     ----------
@@ -323,34 +139,97 @@ class TrackAudio:
     subset : str or None
         ``"train"``/``"test"`` for MUSDB18 tracks, None otherwise.
     sample_rate : int
+    signals : np.ndarray, shape ``(1 + nstems, channels, time)``, C-contiguous
+        Everything :meth:`Track.load` decoded, float32 or float64.
+    stem_names : tuple of str
+        In the track's order (:data:`mssoracle.constants.MUSDB_STEMS` for MUSDB18).
     mixture : np.ndarray, shape ``(channels, time)``
-    stems : dict of str to np.ndarray, each ``(channels, time)``
-        In the track's stem order (:data:`MUSDB_TARGETS` for MUSDB18).
+        ``signals[0]`` (a view).
+    stems : mapping of str to np.ndarray, each ``(channels, time)``
+        Read-only mapping, name -> ``signals[1 + i]`` (views), in stem order.
+    stem_stack : np.ndarray, shape ``(nstems, channels, time)``
+        ``signals[1:]`` (a view): the stack of sources the oracles take.
     """
 
-    name: str
-    subset: Optional[str]
-    sample_rate: int
-    mixture: np.ndarray
-    stems: Dict[str, np.ndarray] = field(default_factory=dict)
+    __slots__ = ("name", "subset", "sample_rate", "signals", "stem_names", "_stems")
+
+    def __init__(self, name, subset, sample_rate, signals, stem_names):
+        signals = np.asarray(signals)
+        stem_names = tuple(stem_names)
+        if signals.ndim != 3 or signals.shape[0] != 1 + len(stem_names):
+            raise ValueError(f"signals must be (1 + {len(stem_names)}, channels, time), got {signals.shape}")
+        self.name = str(name)
+        self.subset = subset
+        self.sample_rate = int(sample_rate)
+        self.signals = signals
+        self.stem_names = stem_names
+        self._stems = MappingProxyType({n: signals[1 + i] for i, n in enumerate(stem_names)})
+
+    @classmethod
+    def from_arrays(cls, name, subset, sample_rate, mixture, stems):
+        """Build from a ``(channels, time)`` mixture and a dict of stems (copied into one new array)."""
+        stems = dict(stems)
+        mixture = np.asarray(mixture)
+        signals = np.empty((1 + len(stems),) + mixture.shape, dtype=np.result_type(mixture, *stems.values()))
+        signals[0] = mixture
+        for i, x in enumerate(stems.values()):
+            signals[1 + i] = x
+        return cls(name, subset, sample_rate, signals, tuple(stems))
+
+    def __repr__(self):
+        return (f"TrackAudio({self.name!r}, subset={self.subset!r}, sample_rate={self.sample_rate}, "
+                f"signals={self.signals.shape} {self.signals.dtype})")
 
     @property
-    def stem_names(self):
-        """Tuple of the stem names, in order."""
-        return tuple(self.stems)
+    def mixture(self):
+        """``signals[0]``: the mixture, ``(channels, time)``."""
+        return self.signals[0]
 
     @property
-    def targets(self):
-        """Names :meth:`references` offers (stems, then ``accompaniment`` where defined)."""
-        return reference_targets(self.stems)
+    def stems(self):
+        """Read-only mapping name -> ``signals[1 + i]``, ``(channels, time)`` views, in stem order."""
+        return self._stems
+
+    @property
+    def stem_stack(self):
+        """``signals[1:]``: the stems as one ``(nstems, channels, time)`` view."""
+        return self.signals[1:]
+
+    @property
+    def dtype(self):
+        """The signals' dtype (float32 or float64)."""
+        return self.signals.dtype
+
+    @property
+    def channels(self):
+        """Number of channels."""
+        return self.signals.shape[1]
 
     @property
     def length(self):
         """Number of samples."""
-        return self.mixture.shape[-1]
+        return self.signals.shape[-1]
+
+    @property
+    def targets(self):
+        """Names :meth:`references` offers (stems, then ``accompaniment`` where defined)."""
+        return reference_targets(self.stem_names)
+
+    @property
+    def derived(self):
+        """Derived targets as ``{name: parts}`` (``{"accompaniment": (drums, bass, other)}`` for
+        MUSDB18; empty where not defined), for scorers that sum the parts themselves."""
+        parts = accompaniment_parts(self.stem_names)
+        return {ACCOMPANIMENT: parts} if parts else {}
 
     def references(self, targets=None):
         """Reference signals per target.
+
+        The stems are returned as they are (views of :attr:`signals`, not
+        copies); ``accompaniment`` is **materialised**: a new ``(channels,
+        time)`` array, the sum of :func:`accompaniment_parts`.  Code that
+        cares about memory asks for the stems only and derives accompaniment
+        from them (as the experiment runner's scorer does).
 
         Parameters
         ----------
@@ -362,8 +241,6 @@ class TrackAudio:
         Returns
         -------
         dict of str to np.ndarray, each ``(channels, time)``
-            The stems themselves (not copies) and ``accompaniment``, the sum of
-            every stem except vocals (MUSDB18: drums + bass + other).
 
         Raises
         ------
@@ -383,16 +260,20 @@ class TrackAudio:
                                    f"valid targets: {', '.join(valid)}")
         out = {}
         for t in wanted:
-            if t in self.stems:
-                out[t] = self.stems[t]
+            if t in self._stems:
+                out[t] = self._stems[t]
             else:  # accompaniment
-                others = [v for k, v in self.stems.items() if k != "vocals"]
-                acc = others[0].copy()
-                for v in others[1:]:
+                parts = [self._stems[p] for p in accompaniment_parts(self.stem_names)]
+                acc = parts[0].copy()
+                for v in parts[1:]:
                     acc += v
                 out[t] = acc
         return out
 
+
+# --------------------------------------------------------------------------------------------
+# Tracks
+# --------------------------------------------------------------------------------------------
 
 class Track:
     """One track of a :class:`Dataset`; nothing is read until :meth:`load`.
@@ -431,10 +312,26 @@ class Track:
         return reference_targets(self.stem_names)
 
     @property
+    def derived(self):
+        """Derived targets as ``{name: parts}`` (see :attr:`TrackAudio.derived`)."""
+        parts = accompaniment_parts(self.stem_names)
+        return {ACCOMPANIMENT: parts} if parts else {}
+
+    @property
     def files(self):
         """Dict ``{"mixture": Path, <stem>: Path, ...}`` of a folder track; for a stem file,
         ``{"mixture": path}``."""
         return dict(self._files) if self._files is not None else {"mixture": self.path}
+
+    @property
+    def sample_rate(self):
+        """The track's sampling rate from the mixture's header (nothing decoded)."""
+        if self._files is None:
+            return checked_sample_rate(probe_stem_file(self.path).check_uniform().sample_rate, self.path)
+        mix = self._files["mixture"]
+        if not mix.is_file():
+            raise DatasetError(_missing_stem_message(mix, self))
+        return checked_sample_rate(audio_info(mix)[0], mix)
 
     def check(self):
         """Check the files' headers (existence, sample rate, channels, length) without decoding.
@@ -447,74 +344,68 @@ class Track:
         if self._files is None:
             if not self.path.is_file():
                 raise DatasetError(f"{self.path}: no such file")
-            n, rates, chans = _probe_stem_file(self.path)
-            _check_stream_count(self.path, n, len(self.stem_names))
-            if len(set(rates)) > 1:
-                raise AudioError(f"{self.path}: audio streams have different sample rates ({rates} Hz); "
-                                 "all streams of a stem file must share one sample rate (nothing is resampled)")
-            if len(set(chans)) > 1:
-                raise AudioError(f"{self.path}: audio streams have different channel counts ({chans})")
+            info = probe_stem_file(self.path)
+            check_stream_count(self.path, info.n_streams, ("mixture",) + self.stem_names)
+            info.check_uniform()
             return
-        for key, f in self._files.items():
+        self._check_folder()
+
+    def _check_folder(self):
+        """Header checks of a folder track; returns the mixture's ``(sample_rate, channels, length)``."""
+        for f in self._files.values():
             if not f.is_file():
                 raise DatasetError(_missing_stem_message(f, self))
         mix = self._files["mixture"]
         msr, mch, mlen = audio_info(mix)
+        checked_sample_rate(msr, mix)
         for stem in self.stem_names:
             f = self._files[stem]
             _compare_with_mixture(f, audio_info(f), mix, (msr, mch, mlen))
+        return msr, mch, mlen
 
-    def load(self, *, dtype=np.float64):
-        """Read the mixture and the stems.
+    def load(self, *, dtype=np.float32):
+        """Decode the mixture and the stems into one array.
+
+        The mixture and the stems are decoded straight into one preallocated
+        C-contiguous array ``signals`` of shape ``(1 + nstems, channels,
+        time)``: WAV/FLAC files are read block by block into their row, and
+        the frames of a stem file are written into theirs as they are
+        decoded, so that loading costs one block beyond the result.
 
         Parameters
         ----------
         dtype : numpy dtype
-            float64 (default) or float32.
+            float32 (default) or float64.  float32 loses nothing for MUSDB18:
+            AAC decodes to float32 and 16-bit (and 24-bit) PCM is exact in
+            float32.  Files stored as float64 (rare) are rounded to float32
+            unless ``dtype=np.float64``.
 
         Returns
         -------
         TrackAudio
+            ``signals`` and its views ``mixture``, ``stems``, ``stem_stack``.
 
         Raises
         ------
         AudioError, DatasetError
             A missing or unreadable file, a stem whose sample rate, channel
             count or length differs from the mixture's, NaN/inf samples.
+        ParameterError
+            A ``dtype`` other than float32/float64.
         """
-        dtype = _check_dtype(dtype)
+        dtype = float_dtype(dtype)
         if self._files is None:
-            audio, sr = read_stem_file(self.path, dtype=dtype)
-            _check_stream_count(self.path, audio.shape[0], len(self.stem_names))
-            names = ("mixture",) + self.stem_names
-            for k, nm in enumerate(names):
-                bad = np.count_nonzero(~np.isfinite(audio[k]))
-                if bad:
-                    raise AudioError(f"{self.path}: audio stream {k} ({nm}) has {bad} NaN/inf sample(s); "
-                                     "audio must be finite")
-            stems = {nm: audio[k + 1] for k, nm in enumerate(self.stem_names)}
-            return TrackAudio(self.name, self.subset, sr, audio[0], stems)
+            if not self.path.is_file():
+                raise DatasetError(f"{self.path}: no such file")
+            signals, sr = read_stem_file(self.path, dtype=dtype, streams=("mixture",) + self.stem_names)
+            return TrackAudio(self.name, self.subset, sr, signals, self.stem_names)
 
-        for f in self._files.values():
-            if not f.is_file():
-                raise DatasetError(_missing_stem_message(f, self))
-        mix_path = self._files["mixture"]
-        mixture, sr = read_audio(mix_path, dtype=dtype)
-        ref = (sr, mixture.shape[0], mixture.shape[1])
-        stems = {}
-        for stem in self.stem_names:
-            f = self._files[stem]
-            _compare_with_mixture(f, audio_info(f), mix_path, ref)  # cheap, before reading
-            x, ssr = read_audio(f, dtype=dtype)
-            _compare_with_mixture(f, (ssr, x.shape[0], x.shape[1]), mix_path, ref)
-            stems[stem] = x
-        return TrackAudio(self.name, self.subset, sr, mixture, stems)
-
-
-def _check_stream_count(path, n, n_stems):
-    if n != n_stems + 1:
-        raise AudioError(f"{path}: {n} audio stream(s), expected {n_stems + 1} "
-                         f"({', '.join(MUSDB_STEM_STREAMS)}) as in MUSDB18 stem files")
+        sr, channels, length = self._check_folder()  # headers, before anything is allocated
+        signals = np.empty((1 + len(self.stem_names), channels, length), dtype=dtype)
+        for k, key in enumerate(("mixture",) + self.stem_names):
+            read_audio_into(self._files[key], signals[k])
+        return TrackAudio(self.name, self.subset, checked_sample_rate(sr, self._files["mixture"]), signals,
+                          self.stem_names)
 
 
 def _compare_with_mixture(path, info, mix_path, mix_info):
@@ -533,7 +424,7 @@ def _compare_with_mixture(path, info, mix_path, mix_info):
 
 
 def _missing_stem_message(f, track):
-    need = ", ".join(Path(p).name for p in track._files.values())
+    need = ", ".join(Path(p).name for p in track.files.values())
     return f"{f}: missing stem file; track folder {track.path} needs {need}"
 
 
@@ -634,10 +525,11 @@ def open_dataset(root=None, *, subset="test", split=None, n_tracks=None, seed=0,
     n_tracks : int, optional
         Draw this many tracks at random, reproducibly:
         ``numpy.random.default_rng(seed).choice(sorted_names, n_tracks, replace=False)``
-        over the names of the tracks left after ``subset``/``split``, sorted.
-        The drawn tracks are returned in sorted (dataset) order.
+        over the names of the tracks left after ``subset``/``split``, sorted
+        (:func:`mssoracle.selection.draw_tracks`).  The drawn tracks are
+        returned in sorted (dataset) order.
     seed : int
-        Seed of that draw.
+        Seed of that draw (a non-negative integer).
     track_names : sequence of str, optional
         Select these tracks, in this order.  Unknown names raise
         :class:`DatasetError` with the closest matches.  Not combinable with
@@ -661,21 +553,11 @@ def open_dataset(root=None, *, subset="test", split=None, n_tracks=None, seed=0,
         Missing, empty or unrecognised root, missing subset folder, missing
         stem, inconsistent stem sets, no track selected, unknown track.
     ParameterError
-        Invalid ``subset``, ``split``, ``n_tracks`` or their combination.
+        Invalid ``subset``, ``split``, ``n_tracks``, ``seed`` or their combination.
     """
-    subset = _check_subset(subset)
-    split = _check_split(split, subset)
-    if n_tracks is not None:
-        if isinstance(n_tracks, bool) or not isinstance(n_tracks, (int, np.integer)) or n_tracks < 1:
-            raise ParameterError(f"number of tracks must be a positive integer, got {n_tracks!r}")
-        if track_names is not None:
-            raise ParameterError("choose tracks either by number (--tracks N) or by name (--track NAME), not both")
-    if track_names is not None:
-        if isinstance(track_names, str):
-            track_names = [track_names]
-        track_names = list(dict.fromkeys(str(t) for t in track_names))
-        if not track_names:
-            track_names = None
+    subset = check_subset(subset)
+    split = check_split(split, subset)
+    n_tracks, seed, track_names = check_selection(n_tracks, seed, track_names)
 
     rroot = resolve_root(root)
     if rroot is None:
@@ -686,7 +568,7 @@ def open_dataset(root=None, *, subset="test", split=None, n_tracks=None, seed=0,
         if not quiet:
             print(f"mssoracle: no --root and no MUSDB_PATH: using the 6-second MUSDB18 preview shipped in the "
                   f"stempeg wheel ({path})", file=sys.stderr)
-        tracks = [Track(DEFAULT_SAMPLE_NAME, None, path, MUSDB_TARGETS)]
+        tracks = [Track(DEFAULT_SAMPLE_NAME, None, path, MUSDB_STEMS)]
         kind, ds_subset, others = "default-sample", None, {}
     else:
         kind, tracks, ds_subset, others = _scan(rroot, subset, split)
@@ -700,17 +582,13 @@ def open_dataset(root=None, *, subset="test", split=None, n_tracks=None, seed=0,
                     f"the train tracks outside the {len(MUSDB_VALIDATION_TRACKS)} validation tracks")
             raise DatasetError(f"{rroot / 'train'}: none of its {n_train} track(s) is in the MUSDB18 {split!r} "
                                f"split ({what}); drop --split, or use the full MUSDB18 train set")
-        raise DatasetError(f"{rroot}: no tracks; {_WHAT_TO_DO}")
+        raise DatasetError(f"{rroot}: no tracks; {DATASET_HINT}")
 
+    where = rroot if rroot is not None else tracks[0].path
     if track_names is not None:
-        tracks = _select_by_name(tracks, track_names, rroot, others)
+        tracks = select_by_name(tracks, track_names, where, others)
     elif n_tracks is not None:
-        if n_tracks > len(tracks):
-            raise DatasetError(f"{rroot or tracks[0].path}: {n_tracks} tracks asked for but only {len(tracks)} "
-                               "available; ask for fewer")
-        names = np.array([f"{t.name}\x00{t.subset or ''}" for t in tracks], dtype=object)
-        drawn = set(np.random.default_rng(seed).choice(names, n_tracks, replace=False).tolist())
-        tracks = [t for t, key in zip(tracks, names) if key in drawn]
+        tracks = draw_tracks(tracks, n_tracks, seed, where)
 
     if kind == "folder":
         _check_same_stems(tracks)
@@ -720,25 +598,9 @@ def open_dataset(root=None, *, subset="test", split=None, n_tracks=None, seed=0,
     return Dataset(tracks, root=rroot, kind=kind, subset=ds_subset, split=split)
 
 
-def _check_subset(subset):
-    if subset is None or subset == "all":
-        return None
-    if subset not in _SUBSETS:
-        raise ParameterError(f"unknown subset {subset!r}; choose train, test or all")
-    return subset
-
-
-def _check_split(split, subset):
-    if split is None:
-        return None
-    if split not in _SPLITS:
-        raise ParameterError(f"unknown split {split!r}; choose train or valid (the official MUSDB18 "
-                             "validation split of the train subset)")
-    if subset == "test":
-        raise ParameterError(f"--split {split} divides the train subset; it cannot be combined with --subset test "
-                             "(use --subset train, or drop --split)")
-    return split
-
+# --------------------------------------------------------------------------------------------
+# Layout detection
+# --------------------------------------------------------------------------------------------
 
 def _visible(p):
     return not p.name.startswith(".")
@@ -747,37 +609,37 @@ def _visible(p):
 def _scan(root, subset, split):
     """Detect the layout under ``root``; return ``(kind, tracks, dataset_subset, other_subset_tracks)``."""
     if not root.exists():
-        raise DatasetError(f"{root}: no such file or directory; {_WHAT_TO_DO}")
+        raise DatasetError(f"{root}: no such file or directory; {DATASET_HINT}")
     if root.is_file():
-        if not root.name.endswith(_STEM_SUFFIX):
-            raise DatasetError(f"{root}: not a dataset folder nor a .stem.mp4 file; {_WHAT_TO_DO}")
+        if not root.name.endswith(STEM_SUFFIX):
+            raise DatasetError(f"{root}: not a dataset folder nor a .stem.mp4 file; {DATASET_HINT}")
         if split is not None:
             raise ParameterError("--split selects among MUSDB18 train tracks; it does not apply to a single file")
-        sub = root.parent.name if root.parent.name in _SUBSETS else None
-        return "musdb18", [Track(root.name[:-len(_STEM_SUFFIX)], sub, root, MUSDB_TARGETS)], sub, {}
+        sub = root.parent.name if root.parent.name in SUBSETS else None
+        return "musdb18", [Track(root.name[:-len(STEM_SUFFIX)], sub, root, MUSDB_STEMS)], sub, {}
     try:
         entries = sorted(p for p in root.iterdir() if _visible(p))
     except OSError as exc:
         raise DatasetError(f"{root}: cannot list folder ({exc.strerror or exc})") from None
     if not entries:
-        raise DatasetError(f"{root}: empty folder; {_WHAT_TO_DO}")
+        raise DatasetError(f"{root}: empty folder; {DATASET_HINT}")
 
-    subdirs = [p for p in entries if p.is_dir() and p.name in _SUBSETS]
+    subdirs = [p for p in entries if p.is_dir() and p.name in SUBSETS]
     if subdirs:
         return _scan_musdb(root, subset, split, {p.name for p in subdirs})
 
     if split is not None:
         raise ParameterError(f"--split selects among MUSDB18 train tracks; {root} has no train/ folder")
-    sub = root.name if root.name in _SUBSETS else None
+    sub = root.name if root.name in SUBSETS else None
     if _find_audio(root, "mixture") is not None:  # a single track folder
         return "folder", [_folder_track(root, root.name, sub)], sub, {}
-    stem_files = [p for p in entries if p.is_file() and p.name.endswith(_STEM_SUFFIX)]
+    stem_files = [p for p in entries if p.is_file() and p.name.endswith(STEM_SUFFIX)]
     track_dirs = [p for p in entries if p.is_dir()]
     with_mix = [p for p in track_dirs if _find_audio(p, "mixture") is not None]
     if stem_files and with_mix:
         raise DatasetError(f"{root}: holds both .stem.mp4 files and track folders; keep one layout per root")
     if stem_files:
-        return "musdb18", [Track(p.name[:-len(_STEM_SUFFIX)], sub, p, MUSDB_TARGETS) for p in stem_files], sub, {}
+        return "musdb18", [Track(p.name[:-len(STEM_SUFFIX)], sub, p, MUSDB_STEMS) for p in stem_files], sub, {}
     if with_mix:
         for p in track_dirs:
             if p not in with_mix:
@@ -785,7 +647,7 @@ def _scan(root, subset, split):
                                    "needs mixture.wav and one WAV per stem")
         return "folder", [_folder_track(p, p.name, sub) for p in with_mix], sub, {}
     raise DatasetError(f"{root}: no MUSDB18-HQ (train/, test/), MUSDB18 (.stem.mp4) or stem-folder layout "
-                       f"found; {_WHAT_TO_DO}")
+                       f"found; {DATASET_HINT}")
 
 
 def _find_audio(folder, stem):
@@ -806,8 +668,8 @@ def _folder_track(folder, name, subset):
     if not stems:
         raise DatasetError(f"{folder}: mixture but no stem files; a track folder needs mixture.wav and one "
                            "WAV per stem")
-    if set(stems) == set(MUSDB_TARGETS):
-        stems = list(MUSDB_TARGETS)
+    if set(stems) == set(MUSDB_STEMS):
+        stems = list(MUSDB_STEMS)
     mapping = {"mixture": _find_audio(folder, "mixture")}
     for s in stems:
         mapping[s] = _find_audio(folder, s)
@@ -821,18 +683,18 @@ def _list_subset(folder, sub):
     except OSError as exc:
         raise DatasetError(f"{folder}: cannot list folder ({exc.strerror or exc})") from None
     dirs = [p for p in entries if p.is_dir()]
-    stems = [p for p in entries if p.is_file() and p.name.endswith(_STEM_SUFFIX)]
+    stems = [p for p in entries if p.is_file() and p.name.endswith(STEM_SUFFIX)]
     if dirs and stems:
         raise DatasetError(f"{folder}: holds both .stem.mp4 files and track folders; keep one layout per root")
     if stems:
-        return "musdb18", [(p.name[:-len(_STEM_SUFFIX)], p) for p in stems]
+        return "musdb18", [(p.name[:-len(STEM_SUFFIX)], p) for p in stems]
     if dirs:
         return "musdb18hq", [(p.name, p) for p in dirs]
     return None, []
 
 
 def _scan_musdb(root, subset, split, present):
-    wanted = [subset] if subset else [s for s in _SUBSETS if s in present]
+    wanted = [subset] if subset else [s for s in SUBSETS if s in present]
     if split is not None:
         wanted = ["train"]
     for s in wanted:
@@ -842,7 +704,7 @@ def _scan_musdb(root, subset, split, present):
                                f"choose that subset (--subset {sorted(present)[0]})")
     kinds = set()
     listing = {}
-    for s in _SUBSETS:
+    for s in SUBSETS:
         if s in present:
             k, items = _list_subset(root / s, s)
             listing[s] = items
@@ -853,52 +715,26 @@ def _scan_musdb(root, subset, split, present):
                            "keep one layout per root")
     if not kinds:
         where = root / wanted[0] if len(wanted) == 1 else root
-        raise DatasetError(f"{where}: no tracks (no track folders, no .stem.mp4 files); {_WHAT_TO_DO}")
+        raise DatasetError(f"{where}: no tracks (no track folders, no .stem.mp4 files); {DATASET_HINT}")
     kind = kinds.pop()
 
     def make(s, name, p):
         if kind == "musdb18":
-            return Track(name, s, p, MUSDB_TARGETS)
+            return Track(name, s, p, MUSDB_STEMS)
         files = {"mixture": p / "mixture.wav"}
-        files.update({t: p / (t + ".wav") for t in MUSDB_TARGETS})
-        return Track(name, s, p, MUSDB_TARGETS, files=files)  # files checked by check()/load()
+        files.update({t: p / (t + ".wav") for t in MUSDB_STEMS})
+        return Track(name, s, p, MUSDB_STEMS, files=files)  # files checked by check()/load()
 
-    valid = set(MUSDB_VALIDATION_TRACKS)
     tracks, others = [], {}
     for s, items in listing.items():
         for name, p in items:
-            if s in wanted and (split is None or (name in valid) == (split == "valid")):
+            if s in wanted and in_split(name, split):
                 tracks.append(make(s, name, p))
             else:
-                why = f"in the {s} subset" if s not in wanted else f"in the {'valid' if name in valid else 'train'} split"
+                why = f"in the {s} subset" if s not in wanted else \
+                    f"in the {'valid' if in_split(name, 'valid') else 'train'} split"
                 others.setdefault(name, why)
     return kind, tracks, (subset if split is None else "train"), others
-
-
-def _select_by_name(tracks, names, root, others):
-    by_name = {}
-    for t in tracks:
-        by_name.setdefault(t.name, []).append(t)
-    out, missing = [], []
-    for n in names:
-        if n in by_name:
-            out.extend(by_name[n])
-        else:
-            missing.append(n)
-    if missing:
-        n = missing[0]
-        if n in others:
-            hint = f"it is {others[n]}, which was not selected"
-        else:
-            close = difflib.get_close_matches(n, list(by_name), n=3, cutoff=0.5)
-            if not close:  # try case-insensitive substring matches too
-                close = [k for k in by_name if n.lower() in k.lower()][:3]
-            hint = ("did you mean " + " or ".join(repr(c) for c in close) + "?") if close else \
-                f"{len(by_name)} tracks are available, e.g. {', '.join(repr(k) for k in list(by_name)[:3])}"
-        where = root if root is not None else tracks[0].path
-        more = f" (and {len(missing) - 1} more unknown)" if len(missing) > 1 else ""
-        raise DatasetError(f"{where}: no track named {n!r}{more}; {hint}")
-    return out
 
 
 def _check_same_stems(tracks):
@@ -913,15 +749,3 @@ def _check_same_stems(tracks):
                                          f"lacks {', '.join(lack)}" if lack else "") if x)
             raise DatasetError(f"{t.path}: stems ({', '.join(t.stem_names)}) differ from those of {first.path} "
                                f"({', '.join(first.stem_names)}): it {diff}; every track must have the same stems")
-
-
-def _check_dtype(dtype):
-    dt = np.dtype(dtype)
-    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise ParameterError(f"dtype must be float32 or float64, got {dt}")
-    return dt
-
-
-def _short(exc):
-    msg = str(exc).strip().splitlines()
-    return msg[-1] if msg else type(exc).__name__
