@@ -12,9 +12,21 @@ MUSDB18-HQ tree in a temporary folder; then
   museval as the scorer costs 4 such scorings plus our transform/mask time;
   museval is run once per ``--museval-runs`` (about 3 minutes each here).
 
+With ``--baseline REV`` the same default command and the same scoring are
+also run from a git worktree of revision ``REV`` (e.g. the previous main), with
+the same interpreter and dependencies (``PYTHONPATH`` = the worktree's ``src``),
+alternating with ours in the same run; the script prints the ratios:
+
+* end to end, the default command on the 4-minute track (median of ``--runs``);
+* scoring cost per additional method: one track's references prepared once,
+  then ``--methods`` estimate sets scored the way each version's ``eval`` does
+  (museval's 4-source call plus the vocals/accompaniment call; the baseline
+  with an explicit accompaniment signal in float64, ours with float32 views and
+  the accompaniment call derived by linearity); the median of the 2nd..last.
+
 Usage::
 
-    python benchmarks/bench_eval.py [--runs 3] [--museval-runs 1] [--skip-museval]
+    python benchmarks/bench_eval.py [--runs 3] [--museval-runs 1] [--skip-museval] [--baseline REV]
 """
 
 import argparse
@@ -61,11 +73,42 @@ def make_tree(root, seconds):
     return name, sr, n
 
 
-def run_ours(root, out, extra):
+def baseline_src(rev):
+    """A git worktree of ``rev`` under benchmarks/.cache; returns its ``src`` folder."""
+    repo = HERE.parent
+    sha = subprocess.run(["git", "-C", str(repo), "rev-parse", rev], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    dest = HERE / ".cache" / f"baseline-{sha[:12]}"
+    if not dest.is_dir():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["git", "-C", str(repo), "worktree", "add", "--detach", str(dest), sha],
+                       capture_output=True, check=True)
+    return dest / "src", sha
+
+
+def env_for(src):
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
+    return env
+
+
+def scoring_probe(src, root, methods):
+    import json
+
+    track = Path(root) / "train" / "bench-track"
+    res = subprocess.run([sys.executable, str(HERE / "_scoring_probe.py"), str(track), str(methods)],
+                         capture_output=True, text=True, env=env_for(src))
+    if res.returncode:
+        sys.exit(f"scoring probe failed:\n{res.stderr}")
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def run_ours(root, out, extra, env=None):
     cmd = [sys.executable, "-m", "mssoracle", "eval", "--root", str(root), "--subset", "train",
            "--oracle", "irm1,mpi", "--transform", "stft:2048,stft:4096", "--out", str(out), "--no-progress", *extra]
     t0 = time.perf_counter()
-    res = subprocess.run(cmd, capture_output=True, text=True)
+    res = subprocess.run(cmd, capture_output=True, text=True, env=env)
     dt = time.perf_counter() - t0
     if res.returncode:
         sys.exit(f"mssoracle eval failed:\n{res.stderr}")
@@ -114,18 +157,41 @@ def main(argv=None):
     ap.add_argument("--skip-museval", action="store_true")
     ap.add_argument("--backend", default="numpy")
     ap.add_argument("--device")
+    ap.add_argument("--baseline", metavar="REV", help="also run a git revision (e.g. the previous main) in the same run")
+    ap.add_argument("--methods", type=int, default=4, help="estimate sets scored by the scoring probe (default 4)")
     args = ap.parse_args(argv)
     extra = ["--backend", args.backend] + (["--device", args.device] if args.device else [])
     with tempfile.TemporaryDirectory() as tmp:
         name, sr, n = make_tree(Path(tmp) / "data", args.seconds)
         print(f"input: {name} tiled to {n / sr:.0f} s, stereo, {sr} Hz; 2 oracles x 2 STFTs = 4 methods x 5 targets")
-        times = []
+        base_src = None
+        if args.baseline:
+            base_src, sha = baseline_src(args.baseline)
+            print(f"baseline: {args.baseline} = {sha[:12]}, run from {base_src.parent}")
+        times, btimes = [], []
         for i in range(args.runs):
             out = Path(tmp) / f"out{i}"
             dt, stdout = run_ours(Path(tmp) / "data", out, extra)
             times.append(dt)
-            print(f"  mssoracle eval run {i + 1}: {dt:.1f} s")
+            print(f"  mssoracle eval run {i + 1}: {dt:.1f} s", flush=True)
+            if base_src is not None:
+                bextra = [e for e in extra if e not in ("--backend", "numpy")] if args.backend == "numpy" else extra
+                bdt, _ = run_ours(Path(tmp) / "data", Path(tmp) / f"base{i}", bextra, env_for(base_src))
+                btimes.append(bdt)
+                print(f"  baseline eval run {i + 1}: {bdt:.1f} s", flush=True)
         ours = statistics.median(times)
+        if btimes:
+            base = statistics.median(btimes)
+            print(f"\ndefault command, median of {args.runs}: ours {ours:.1f} s, baseline {base:.1f} s; "
+                  f"baseline / ours = {base / ours:.2f}x (target >= 1: no slower)")
+            po = scoring_probe(None, Path(tmp) / "data", args.methods)
+            pb = scoring_probe(base_src, Path(tmp) / "data", args.methods)
+            so, sb = statistics.median(po["additional"]), statistics.median(pb["additional"])
+            print(f"scoring, first method (references prepared): ours {po['first']:.2f} s, baseline "
+                  f"{pb['first']:.2f} s")
+            print(f"scoring cost per additional method (median of {args.methods - 1}): ours {so:.2f} s "
+                  f"({po['api']}), baseline {sb:.2f} s ({pb['api']}); {100 * (1 - so / sb):.0f}% below the "
+                  "baseline (target >= 20%)")
         print(stdout.strip())
         # a resumed run: everything skipped
         dt_resume, _ = run_ours(Path(tmp) / "data", Path(tmp) / "out0", extra)

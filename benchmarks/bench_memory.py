@@ -17,12 +17,12 @@ Targets (issue 7): at most 2.5 GiB for both on a 4-minute track, and a growth of
 peak RSS per second of audio between the 1-minute and the 4-minute track of at
 most 8 MiB/s.
 
-``--python`` runs another installation (e.g. the previous main, installed in a
-git worktree's virtualenv) in the same run, for a ratio.
+``--baseline REV`` also runs a git revision (e.g. the previous main) from a
+worktree, with the same interpreter and dependencies, in the same run.
 
 Usage::
 
-    python benchmarks/bench_memory.py [--seconds 60,240] [--cases default,many] [--python OTHER_PYTHON]
+    python benchmarks/bench_memory.py [--seconds 60,240] [--cases default,many] [--baseline REV]
 """
 
 import argparse
@@ -38,7 +38,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_eval import make_tree  # noqa: E402  (the same tiled input as bench_eval)
+from bench_eval import baseline_src, env_for, make_tree  # noqa: E402  (the same tiled input as bench_eval)
 
 CASES = {
     "default": [],
@@ -106,8 +106,8 @@ def measure(cmd, env=None):
     return peak[0], (maxrss if maxrss > before * 1024 else None), dt, out
 
 
-def eval_cmd(python, root, out, case):
-    return [python, "-m", "mssoracle", "eval", "--root", str(root), "--subset", "train", "--out", str(out),
+def eval_cmd(root, out, case):
+    return [sys.executable, "-m", "mssoracle", "eval", "--root", str(root), "--subset", "train", "--out", str(out),
             "--no-progress", *CASES[case]]
 
 
@@ -115,12 +115,16 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", default="60,240", help="comma-separated track lengths (default 60,240)")
     ap.add_argument("--cases", default="default,many", help=f"comma-separated, of {', '.join(CASES)}")
-    ap.add_argument("--python", help="another Python (e.g. the previous main's venv) measured in the same run")
+    ap.add_argument("--baseline", metavar="REV", help="also run this git revision (e.g. the previous main)")
     ap.add_argument("--extra", default="", help="extra eval options, space-separated (e.g. '--precision float64')")
     args = ap.parse_args(argv)
     lengths = [float(s) for s in args.seconds.split(",") if s.strip()]
     cases = [c.strip() for c in args.cases.split(",") if c.strip()]
-    pythons = [("ours", sys.executable)] + ([("other", args.python)] if args.python else [])
+    pythons = [("ours", None)]
+    if args.baseline:
+        src, sha = baseline_src(args.baseline)
+        print(f"baseline: {args.baseline} = {sha[:12]}")
+        pythons.append(("base", env_for(src)))
     extra = args.extra.split()
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -128,10 +132,10 @@ def main(argv=None):
             root = Path(tmp) / f"data{int(seconds)}"
             name, sr, n = make_tree(root, seconds)
             for case in cases:
-                for label, py in pythons:
+                for label, env in pythons:
                     out = Path(tmp) / f"out-{label}-{case}-{int(seconds)}"
-                    cmd = eval_cmd(py, root, out, case) + (extra if label == "ours" else [])
-                    peak, maxrss, dt, _ = measure(cmd)
+                    cmd = eval_cmd(root, out, case) + (extra if label == "ours" else [])
+                    peak, maxrss, dt, _ = measure(cmd, env)
                     results[(label, case, seconds)] = peak
                     mr = f", largest process {maxrss / GIB:.2f} GiB" if maxrss else ""
                     print(f"{label:5s} {case:8s} {seconds:6.0f} s ({name}): peak RSS {peak / GIB:.2f} GiB{mr}; "
@@ -150,7 +154,8 @@ def main(argv=None):
             print(line)
         if len(pythons) == 2 and lengths:
             s = lengths[-1]
-            print(f"      {case:8s} {s:.0f} s: other / ours = {results[('other', case, s)] / results[('ours', case, s)]:.2f}x")
+            print(f"      {case:8s} {s:.0f} s: baseline / ours = "
+                  f"{results[('base', case, s)] / results[('ours', case, s)]:.2f}x")
 
 
 if __name__ == "__main__":
