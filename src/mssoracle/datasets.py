@@ -39,7 +39,7 @@ from types import MappingProxyType
 import numpy as np
 
 from .audio import audio_info, checked_sample_rate, float_dtype, read_audio_into
-from .constants import ACCOMPANIMENT, DERIVED_TARGETS, MUSDB_STEM_STREAMS, MUSDB_STEMS
+from .constants import ACCOMPANIMENT, MUSDB_STEM_STREAMS, MUSDB_STEMS
 from .errors import AudioError, DatasetError, ParameterError
 from .selection import (MUSDB_VALIDATION_TRACKS, SUBSETS, check_selection, check_split, check_subset,
                         draw_tracks, in_split, select_by_name)
@@ -64,7 +64,6 @@ __all__ = [
 ]
 
 _AUDIO_SUFFIXES = (".wav", ".flac")
-_MUSDB_ACCOMPANIMENT = DERIVED_TARGETS[ACCOMPANIMENT]
 
 
 # --------------------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ decoder holds one frame per stream.  AAC decodes to float32, so float32 output
 is the decoder's own samples, bit for bit (float64 holds the same values).
 """
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Tuple
