@@ -278,7 +278,7 @@ def test_windows_cached_per_configuration():
     u = from_spec("nsgt:bark:60:40", sample_rate=SR)
     assert u.plan(1000) is from_spec("nsgt:bark:60:40", sample_rate=SR).plan(1000)
     # bounded: least recently used plans go first, by count and by bytes
-    from mssoracle.transforms.nsgt import _PlanCache
+    from mssoracle.transforms.nsgt_plan import PlanCache as _PlanCache
 
     cache = _PlanCache(max_plans=2)
     a, b = cache(u._scale_key, 1000, False), cache(u._scale_key, 2000, False)
@@ -314,7 +314,7 @@ def test_spec_parsing_and_canonical_names():
 
 @pytest.mark.parametrize("spec,match", [
     ("nsgt:bark:abc", "bins must be an integer"),
-    ("nsgt:bark:10:x", "fmin must be a number"),
+    ("nsgt:bark:10:x", "fmin must be a finite number"),
     ("nsgt:bark:10:20:30", "too many values"),
     ("nsgt:scale=bark,bogus=1", "unknown key 'bogus'"),
     ("nsgt:scale=bark,bins", "malformed item"),
@@ -345,7 +345,7 @@ def test_inverse_checks_shapes():
         t.inverse(c, 9000)
     with pytest.raises(ParameterError, match="coefficient groups"):
         t.inverse(c[:-1], 3000)
-    with pytest.raises(ParameterError, match="length must be a positive integer"):
+    with pytest.raises(ParameterError, match="length must be an integer >= 1"):
         t.inverse(c, 0)
     with pytest.raises(ParameterError, match="real signals"):
         t.forward(np.ones(100, dtype=complex))

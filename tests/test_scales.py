@@ -115,7 +115,7 @@ def test_seed_slice_length():
     (("log", 10, 0.0), {}, "fmin must be > 0"),
     (("mel", 10, -1.0), {}, "fmin must be >= 0"),
     (("log", 10, 50.0), {"gamma": 3}, "vqlog"),
-    (("vqlog", 10, 50.0), {"gamma": -3}, "gamma must be >= 0"),
+    (("vqlog", 10, 50.0), {"gamma": -3}, "gamma must be a finite number >= 0"),
     (("log", 10, float("nan")), {}, "finite"),
 ])
 def test_scale_errors(args, kw, match):

@@ -73,7 +73,7 @@ def describe(spec, *, sample_rate, duration, stft_rate):
         per_sec = plan.K * slices_per_sec * 2
         lines.append(f"  slice length {t.sllen} ({t.sllen / sample_rate * 1000:.0f} ms), transition {t.trlen}, "
                      f"hop {t.hop}, FFT length {plan.N}")
-        n_slices = t._slices(length)
+        n_slices = t.n_slices(length)
         matrix = s.bands * int(plan.M.max()) * n_slices * 2
         ragged = plan.K * n_slices * 2
     else:

@@ -2,23 +2,24 @@
 
 ``from_spec("stft:4096:1024")``, ``from_spec("nsgt:bark:262:32.9")`` and
 ``from_spec("slicq:scale=bark,bins=262,fmin=32.9")`` build a
-:class:`~mssoracle.transforms.base.Transform`.  Spec grammar: a kind, then
-``:``-separated positional values or ``,``-separated ``key=value`` pairs.
+:class:`~mssoracle.transforms.base.Transform`.  Spec grammar
+(:func:`mssoracle.specs.parse_colon_spec`): a kind, then ``:``-separated
+positional values or ``,``-separated ``key=value`` pairs.  Kinds live in the
+registry :data:`TRANSFORMS` (:func:`register_transform`), frequency scales in
+:data:`~mssoracle.transforms.scales.SCALE_KINDS` (:func:`register_scale`).
 """
 
-import importlib
-
 from ..errors import ParameterError
-from .base import Transform
+from .base import BLOCK_SAMPLES, TRANSFORMS, Block, Stream, Transform, WholeStream, register_transform
+from .scales import SCALE_KINDS, register_scale
+from . import stft as _stft_kind  # noqa: F401  (registers "stft")
+from . import nsgt as _nsgt_kinds  # noqa: F401  (registers "nsgt" and "slicq")
 
-__all__ = ["Transform", "from_spec", "KINDS"]
+__all__ = ["Transform", "Stream", "WholeStream", "Block", "BLOCK_SAMPLES", "from_spec", "KINDS", "TRANSFORMS",
+           "register_transform", "SCALE_KINDS", "register_scale"]
 
-#: spec prefix -> (module, factory function taking (args: str, sample_rate))
-KINDS = {
-    "stft": ("mssoracle.transforms.stft", "from_spec"),
-    "nsgt": ("mssoracle.transforms.nsgt", "from_spec"),
-    "slicq": ("mssoracle.transforms.nsgt", "from_spec"),
-}
+#: the registered transform kinds (spec prefixes), live: iterating gives the names
+KINDS = TRANSFORMS
 
 
 def from_spec(spec, *, sample_rate=44100):
@@ -26,61 +27,26 @@ def from_spec(spec, *, sample_rate=44100):
 
     Parameters
     ----------
-    spec : str
-        ``KIND[:ARGS]``, KIND one of ``stft``, ``nsgt``, ``slicq``.
+    spec : str or Transform
+        ``KIND[:ARGS]``, KIND a registered kind (``stft``, ``nsgt``, ``slicq``).
+        A :class:`Transform` is returned as it is when its rate is ``sample_rate``
+        (else :meth:`Transform.at_rate`).
     sample_rate : int
-        Sampling rate of the signals it will see (Hz).
+        Sampling rate of the signals it will see (Hz); rate-dependent defaults
+        (fmax = Nyquist, sllen/trlen) are resolved at it.
 
     Returns
     -------
     Transform
     """
     if isinstance(spec, Transform):
-        return spec
+        return spec.at_rate(sample_rate)
     if not isinstance(spec, str) or not spec.strip():
         raise ParameterError(f"transform spec must be a non-empty string, got {spec!r}")
     kind = spec.strip().split(":", 1)[0].lower()
-    if kind not in KINDS:
+    if kind not in TRANSFORMS:
+        examples = ", ".join(TRANSFORMS.info(k).get("example") or k for k in TRANSFORMS)
         raise ParameterError(
-            f"unknown transform {kind!r} in spec {spec!r}; valid kinds: {', '.join(KINDS)} "
-            "(e.g. stft:4096:1024, nsgt:bark:262:32.9, slicq:log:262:32.9)"
+            f"unknown transform {kind!r} in spec {spec!r}; valid kinds: {', '.join(TRANSFORMS)} (e.g. {examples})"
         )
-    module, func = KINDS[kind]
-    return getattr(importlib.import_module(module), func)(spec.strip(), sample_rate=sample_rate)
-
-
-def parse_spec_args(spec, positional_names):
-    """Split ``"kind:a:b"`` or ``"kind:k=v,k2=v2"`` into ``(kind, {name: str})``.
-
-    Positional values are named after ``positional_names`` in order.  Raises
-    :class:`ParameterError` for malformed specs.
-    """
-    kind, _, rest = spec.partition(":")
-    kind = kind.lower()
-    out = {}
-    if not rest:
-        return kind, out
-    if "=" in rest:
-        for item in rest.split(","):
-            key, eq, value = item.partition("=")
-            key = key.strip().lower()
-            if not eq or not key or not value.strip():
-                raise ParameterError(
-                    f"malformed item {item!r} in transform spec {spec!r}; expected key=value pairs "
-                    "separated by commas"
-                )
-            if key in out:
-                raise ParameterError(f"key {key!r} given twice in transform spec {spec!r}")
-            out[key] = value.strip()
-    else:
-        values = rest.split(":")
-        if len(values) > len(positional_names):
-            raise ParameterError(
-                f"too many values in transform spec {spec!r}: {kind} takes at most "
-                f"{len(positional_names)} positional values ({':'.join(positional_names)})"
-            )
-        for name, value in zip(positional_names, values):
-            if not value.strip():
-                raise ParameterError(f"empty value for {name!r} in transform spec {spec!r}")
-            out[name] = value.strip()
-    return kind, out
+    return TRANSFORMS.get(kind)(spec.strip(), sample_rate=sample_rate)

@@ -51,24 +51,89 @@ first window when ``fmin`` is less than the spacing; ``vqlog`` with a large
 Hermitian).
 """
 
+import collections.abc
 import math
 
 import numpy as np
 
+from .. import validators
 from ..errors import ParameterError
+from ..registry import Registry
 
-__all__ = ["Scale", "SCALES", "make_scale", "hz_to_mel", "mel_to_hz", "hz_to_bark", "bark_to_hz"]
+__all__ = ["Scale", "ScaleKind", "SCALES", "SCALE_KINDS", "register_scale", "make_scale",
+           "hz_to_mel", "mel_to_hz", "hz_to_bark", "bark_to_hz"]
 
-#: scale name -> one-line description
-SCALES = {
-    "oct": "bins per octave from fmin, constant Q",
-    "log": "bins log-spaced centres from fmin to fmax, constant Q (alias cqlog)",
-    "lin": "bins equally spaced centres from fmin to fmax",
-    "mel": "bins centres equally spaced in HTK mel, 2595*log10(1+f/700)",
-    "bark": "bins centres equally spaced in Bark, 6*asinh(f/600)",
-    "vqlog": "log centres, bandwidth alpha*f + gamma (variable Q)",
-}
-_ALIASES = {"cqlog": "log", "octave": "oct", "linear": "lin", "logarithmic": "log"}
+#: registered frequency scales: name -> :class:`ScaleKind`
+SCALE_KINDS = Registry("scale")
+
+
+class ScaleKind:
+    """A registered frequency scale: its warp ``u = warp(f)``, the inverse, and its defaults.
+
+    Attributes
+    ----------
+    name, description : str
+    warp, unwarp : callable
+        Hz -> warped axis and back (numpy arrays in, float64 arrays out), increasing.
+    positive : bool
+        ``fmin`` must be > 0 (log-like warps), else >= 0.
+    per_unit : bool
+        ``bins`` counts centres per unit of the warped axis from ``fmin`` up to
+        ``fmax`` (``oct``: per octave) instead of centres from ``fmin`` to ``fmax``.
+    default_bins : int
+        ``bins`` when a spec does not give it.
+    widen : callable or None
+        ``widen(centres, lower, upper, gamma) -> (lower, upper)``: the bandwidth
+        offset ``gamma`` (``vqlog``); None: the scale takes no ``gamma``.
+    """
+
+    __slots__ = ("name", "warp", "unwarp", "description", "positive", "per_unit", "default_bins", "widen")
+
+    def __init__(self, name, warp, unwarp, *, description="", positive=False, per_unit=False, default_bins=262,
+                 widen=None):
+        self.name, self.warp, self.unwarp, self.description = name, warp, unwarp, description
+        self.positive, self.per_unit, self.default_bins, self.widen = bool(positive), bool(per_unit), \
+            int(default_bins), widen
+
+    def __repr__(self):
+        return f"<ScaleKind {self.name}>"
+
+
+def register_scale(name, warp=None, *, inverse, description="", aliases=(), positive=False, per_unit=False,
+                   default_bins=262, widen=None, replace=False):
+    """Register a frequency scale; decorates its warp ``f (Hz) -> u``, ``inverse`` is ``u -> f``::
+
+        @register_scale("sqrt", inverse=lambda u: np.asarray(u) ** 2, description="centres equally spaced in sqrt(f)")
+        def sqrt_warp(f):
+            return np.sqrt(np.asarray(f, dtype=np.float64))
+
+    after which ``slicq:scale=sqrt,bins=40,fmin=50`` works.  Returns the warp unchanged.
+    """
+    def deco(fn):
+        kind = ScaleKind(str(name).strip().lower(), fn, inverse, description=description, positive=positive,
+                         per_unit=per_unit, default_bins=default_bins, widen=widen)
+        SCALE_KINDS.register(name, kind, aliases=aliases, replace=replace, description=description)
+        return fn
+    return deco if warp is None else deco(warp)
+
+
+class _Descriptions(collections.abc.Mapping):
+    """Live view ``scale name -> one-line description`` of :data:`SCALE_KINDS`."""
+
+    def __getitem__(self, name):
+        if name not in SCALE_KINDS:
+            raise KeyError(name)
+        return SCALE_KINDS.get(name).description
+
+    def __iter__(self):
+        return iter(SCALE_KINDS.names())
+
+    def __len__(self):
+        return len(SCALE_KINDS)
+
+
+#: scale name -> one-line description (a live view of the registry)
+SCALES = _Descriptions()
 
 
 def hz_to_mel(f):
@@ -91,24 +156,33 @@ def bark_to_hz(b):
     return 600.0 * np.sinh(np.asarray(b, dtype=np.float64) / 6.0)
 
 
-_WARPS = {
-    "lin": (lambda f: np.asarray(f, dtype=np.float64), lambda u: np.asarray(u, dtype=np.float64)),
-    "log": (np.log, np.exp),
-    "oct": (np.log2, np.exp2),
-    "vqlog": (np.log, np.exp),
-    "mel": (hz_to_mel, mel_to_hz),
-    "bark": (hz_to_bark, bark_to_hz),
-}
+def _vqlog_widen(centres, lower, upper, gamma):
+    """Widen both halves by ``1 + gamma / (alpha f)``, ``alpha = B / f`` of the log scale: ``B = alpha f + gamma``."""
+    alpha = (lower + upper) / centres
+    widen = 1.0 + gamma / (alpha * centres)
+    return lower * widen, upper * widen
 
 
-def _canonical_scale(name):
+def _f64(f):
+    return np.asarray(f, dtype=np.float64)
+
+
+register_scale("oct", np.log2, inverse=np.exp2, description="bins per octave from fmin, constant Q",
+               aliases=("octave",), positive=True, per_unit=True, default_bins=24)
+register_scale("log", np.log, inverse=np.exp, aliases=("cqlog", "logarithmic"), positive=True,
+               description="bins log-spaced centres from fmin to fmax, constant Q (alias cqlog)")
+register_scale("lin", _f64, inverse=_f64, aliases=("linear",), description="bins equally spaced centres from fmin to fmax")
+register_scale("mel", hz_to_mel, inverse=mel_to_hz, description="bins centres equally spaced in HTK mel, 2595*log10(1+f/700)")
+register_scale("bark", hz_to_bark, inverse=bark_to_hz, description="bins centres equally spaced in Bark, 6*asinh(f/600)")
+register_scale("vqlog", np.log, inverse=np.exp, positive=True, widen=_vqlog_widen,
+               description="log centres, bandwidth alpha*f + gamma (variable Q)")
+
+
+def scale_kind(name):
+    """The registered :class:`ScaleKind` of ``name`` (or an alias); one-line error listing the valid ones."""
     if not isinstance(name, str):
-        raise ParameterError(f"scale must be a name, got {name!r}; valid: {', '.join(SCALES)}")
-    key = name.strip().lower()
-    key = _ALIASES.get(key, key)
-    if key not in SCALES:
-        raise ParameterError(f"unknown scale {name!r}; valid: {', '.join(SCALES)} (cqlog = log)")
-    return key
+        raise ParameterError(f"scale must be a name, got {name!r}; valid: {', '.join(SCALE_KINDS)}")
+    return SCALE_KINDS.get(name)
 
 
 class Scale:
@@ -145,31 +219,24 @@ class Scale:
     """
 
     def __init__(self, kind, bins, fmin, fmax=None, *, sample_rate=44100, gamma=0.0):
-        self.kind = _canonical_scale(kind)
-        self.sample_rate = _positive_number(sample_rate, "sample_rate")
+        self.kind_def = scale_kind(kind)
+        self.kind = self.kind_def.name
+        self.sample_rate = validators.sample_rate(sample_rate)
         nyquist = self.sample_rate / 2.0
         self.nyquist = nyquist
-        try:
-            ibins = int(bins)
-            ok = ibins == float(bins)
-        except (TypeError, ValueError, OverflowError):
-            ok = False
-        if not ok or ibins < 1:
-            raise ParameterError(f"bins must be an integer >= 1, got {bins!r}")
-        self.bins_arg = ibins
-        self.fmin = _number(fmin, "fmin")
-        self.fmax = nyquist if fmax is None else _number(fmax, "fmax")
-        self.gamma = _number(gamma, "gamma")
-        if self.gamma < 0:
-            raise ParameterError(f"gamma must be >= 0 (Hz), got {gamma!r}")
-        if self.gamma != 0 and self.kind != "vqlog":
-            raise ParameterError(f"gamma applies to the vqlog scale only, not {self.kind!r}; use scale=vqlog")
+        self.bins_arg = validators.integer(bins, "bins", minimum=1)
+        self.fmin = validators.number(fmin, "fmin")
+        self.fmax = nyquist if fmax is None else validators.number(fmax, "fmax")
+        self.gamma = validators.number(gamma, "gamma", minimum=0)
+        if self.gamma != 0 and self.kind_def.widen is None:
+            raise ParameterError(f"gamma applies to scales with a bandwidth offset (vqlog), not {self.kind!r}; "
+                                 "use scale=vqlog")
         if self.fmax > nyquist * (1 + 1e-12):
             raise ParameterError(
                 f"fmax {self.fmax:g} Hz is above Nyquist ({nyquist:g} Hz at sample rate {self.sample_rate:g}); "
                 f"valid: fmin < fmax <= {nyquist:g}")
         self.fmax = min(self.fmax, nyquist)
-        positive = self.kind in ("oct", "log", "vqlog")
+        positive = self.kind_def.positive
         if self.fmin < 0 or (positive and self.fmin <= 0):
             raise ParameterError(
                 f"fmin must be {'> 0' if positive else '>= 0'} Hz for the {self.kind} scale, got {fmin!r}")
@@ -180,29 +247,27 @@ class Scale:
 
     # ------------------------------------------------------------------
     def _build(self):
-        warp, unwarp = _WARPS[self.kind]
+        kd = self.kind_def
+        warp, unwarp = kd.warp, kd.unwarp
         u0, u1 = float(warp(self.fmin)), float(warp(self.fmax))
-        if self.kind == "oct":
+        if kd.per_unit:
             du = 1.0 / self.bins_arg
             count = int(math.floor((u1 - u0) / du + 1e-9)) + 1
         else:
             count = self.bins_arg
             du = (u1 - u0) / (count - 1) if count > 1 else (u1 - u0)
         u = u0 + du * np.arange(-1, count + 1, dtype=np.float64)
-        f = unwarp(u)
+        f = np.array(unwarp(u), dtype=np.float64)
         # exact end points (no round-off drift)
         f[1] = self.fmin
-        if self.kind != "oct" and count > 1:
+        if not kd.per_unit and count > 1:
             f[count] = self.fmax
         self.du = du
         centres = f[1:-1].copy()
         lower = f[1:-1] - f[:-2]       # distance to the lower neighbour
         upper = f[2:] - f[1:-1]        # distance to the upper neighbour
-        if self.kind == "vqlog" and self.gamma > 0:
-            alpha = (lower + upper) / centres
-            widen = 1.0 + self.gamma / (alpha * centres)
-            lower = lower * widen
-            upper = upper * widen
+        if kd.widen is not None and self.gamma > 0:
+            lower, upper = kd.widen(centres, lower, upper, self.gamma)
         self.frequencies = centres
         self.bandwidths = lower + upper
         self.q = centres / self.bandwidths
@@ -326,19 +391,3 @@ def make_scale(kind, bins, fmin, fmax=None, *, sample_rate=44100, gamma=0.0):
     """Build a :class:`Scale` (see the module docstring for the formulas)."""
     return Scale(kind, bins, fmin, fmax, sample_rate=sample_rate, gamma=gamma)
 
-
-def _number(v, name):
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        raise ParameterError(f"{name} must be a number, got {v!r}") from None
-    if not math.isfinite(x):
-        raise ParameterError(f"{name} must be finite, got {v!r}")
-    return x
-
-
-def _positive_number(v, name):
-    x = _number(v, name)
-    if x <= 0:
-        raise ParameterError(f"{name} must be > 0, got {v!r}")
-    return x

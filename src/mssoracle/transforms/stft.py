@@ -32,22 +32,23 @@ parameters after dashes: ``kaiser-8.6``, ``tukey-0.25``, ``gaussian-512``,
 
 import math
 import re
-import sys
 
 import numpy as np
 
+from .. import validators
+from ..constants import SISEC18_STFT_SPEC
 from ..errors import ParameterError
-from .base import Transform
+from ..specs import parse_colon_spec
+from . import backend
+from .base import BLOCK_SAMPLES, Block, Stream, Transform, register_transform
 
-__all__ = ["STFT", "from_spec", "SISEC18_STFT_SPEC", "parse_window", "window_array"]
-
-#: sigsep-mus-oracle's STFT (SiSEC 2018 oracles): ``scipy.signal.stft(x, nperseg=2048)``,
-#: i.e. n_fft 2048, hop 1024 (50 % overlap), periodic Hann, zero boundary padding, padded.
-SISEC18_STFT_SPEC = "stft:2048:1024"
+__all__ = ["STFT", "STFTStream", "from_spec", "SISEC18_STFT_SPEC", "parse_window", "window_array"]
 
 _DEFAULT_WINDOW = "hann"
 #: max elements of an intermediate frame buffer (bounds memory on long signals)
 _CHUNK_ELEMENTS = 1 << 22
+#: output samples normalised at once by the inverse (bounds its float64 temporaries)
+_NORM_CHUNK = 1 << 16
 
 _ALIASES = {
     "han": "hann", "hanning": "hann",
@@ -158,11 +159,6 @@ def window_array(window, n_fft):
     return w
 
 
-def _is_torch(x):
-    torch = sys.modules.get("torch")
-    return torch is not None and isinstance(x, torch.Tensor)
-
-
 class STFT(Transform):
     """Short-time Fourier transform with an exact (NOLA) inverse.
 
@@ -176,7 +172,8 @@ class STFT(Transform):
         Periodic window, ``"hann"`` (default), any :func:`scipy.signal.get_window`
         name, parameterised as ``"kaiser-8.6"`` or ``("kaiser", 8.6)``.
     sample_rate : int
-        Sampling rate of the signals (Hz); metadata only.
+        Sampling rate of the signals (Hz); metadata only (no default depends on it,
+        so the name never carries the rate).
     center : bool
         Pad ``n_fft // 2`` zeros on both sides (scipy's ``boundary="zeros"``).
         With ``center=False`` frames start at sample 0 and samples where the
@@ -198,27 +195,24 @@ class STFT(Transform):
     Coefficients for an input ``(..., channels, time)`` are a one-element list
     holding ``(..., channels, n_fft // 2 + 1, frames)``, complex64 for float32
     input and complex128 otherwise; ``frames = 1 + ceil((time + 2 * pad - n_fft) / hop)``
-    (at least 1) with ``pad = n_fft // 2`` if ``center`` else 0.  numpy arrays
-    use :mod:`scipy.fft` (all cores); torch tensors (CPU or CUDA) use
-    :mod:`torch.fft` on the tensor's device.
+    (at least 1) with ``pad = n_fft // 2`` if ``center`` else 0.  One code path
+    for every backend (``array_api_compat``): numpy arrays use :mod:`scipy.fft`
+    with the thread budget's workers, torch tensors (CPU or CUDA) :mod:`torch.fft`
+    on the tensor's device.  :meth:`stream` cuts the signal into blocks of frames.
     """
 
     def __init__(self, n_fft, hop=None, *, window=_DEFAULT_WINDOW, sample_rate=44100, center=True):
         from scipy.signal import check_NOLA
 
-        n_fft = _as_int(n_fft, "n_fft")
-        if n_fft < 2:
-            raise ParameterError(f"STFT n_fft must be an integer >= 2, got {n_fft}")
-        hop = n_fft // 4 if hop is None else _as_int(hop, "hop")
-        if hop < 1 or hop > n_fft:
-            raise ParameterError(f"STFT hop must be an integer in 1..n_fft={n_fft}, got {hop}")
+        n_fft = validators.integer(n_fft, "STFT n_fft", minimum=2)
+        hop = n_fft // 4 if hop is None else validators.integer(hop, "STFT hop", minimum=1, maximum=n_fft)
         if not isinstance(center, (bool, np.bool_)):
             raise ParameterError(f"STFT center must be True or False, got {center!r}")
         self.n_fft = n_fft
         self.hop = hop
         self.window = parse_window(window)
         self.center = bool(center)
-        self.sample_rate = int(sample_rate)
+        self.sample_rate = validators.sample_rate(sample_rate)
         self.n_bins = n_fft // 2 + 1
         self._win = window_array(self.window, n_fft)
         wsum = float(self._win.sum())
@@ -238,6 +232,10 @@ class STFT(Transform):
                 f"STFT n_fft={n_fft}, hop={hop}, window={self.window}: window and hop fail the NOLA "
                 f"condition, so the transform cannot be inverted; {hint}"
             )
+        k_blocks = -(-n_fft // hop)
+        w2 = np.zeros(k_blocks * hop)
+        w2[:n_fft] = self._win ** 2
+        self._w2 = w2.reshape(k_blocks, hop)  # squared window cut into hops (the normalisation)
         self._cache = {}
         parts = ["stft", str(n_fft), str(hop)]
         if self.window != _DEFAULT_WINDOW:
@@ -263,37 +261,161 @@ class STFT(Transform):
             return 1
         return 1 + -(-(total - self.n_fft) // self.hop)
 
+    def frames(self, length):
+        return [self.n_frames(length)]
+
+    @property
+    def frames_per_block(self):
+        """Frames of one stream block: about :data:`BLOCK_SAMPLES` input samples (and no more
+        coefficients per channel than ``4 * BLOCK_SAMPLES``), from the sizes alone."""
+        return max(1, BLOCK_SAMPLES // max(self.hop, self.n_fft // 4))
+
+    def stream(self, length):
+        """An :class:`STFTStream`: blocks of :attr:`frames_per_block` frames."""
+        return STFTStream(self, length)
+
+    def at_rate(self, sample_rate):
+        sr = validators.sample_rate(sample_rate)
+        if sr == self.sample_rate:
+            return self
+        return STFT(self.n_fft, self.hop, window=self.window, sample_rate=sr, center=self.center)
+
     def __eq__(self, other):
         return isinstance(other, STFT) and (self.spec, self.sample_rate) == (other.spec, other.sample_rate)
 
     def __hash__(self):
         return hash((self.spec, self.sample_rate))
 
-    def _window_for(self, dtype, device=None):
-        """(analysis window, synthesis window * sum(window)) in ``dtype`` (numpy or torch on ``device``)."""
-        key = (str(dtype), str(device))
-        if key not in self._cache:
-            if device is None:
-                pair = (self._win.astype(dtype), (self._win * self._wsum).astype(dtype))
-            else:
-                import torch
-
-                pair = (torch.as_tensor(self._win, dtype=dtype, device=device),
-                        torch.as_tensor(self._win * self._wsum, dtype=dtype, device=device))
+    def _window_for(self, xp, dtype, like):
+        """(analysis window, synthesis window * sum(window)) in ``dtype`` on ``like``'s device (cached)."""
+        key = (str(dtype), str(backend.device_of(like)))
+        pair = self._cache.get(key)
+        if pair is None:
+            pair = (backend.as_like(xp, self._win, dtype, like), backend.as_like(xp, self._win * self._wsum, dtype, like))
             self._cache[key] = pair
-        return self._cache[key]
+        return pair
 
-    def _norm_numpy(self, frames):
-        """Summed squared window over the padded output, float64, length ``(frames + K - 1) * hop``."""
-        hop, k_blocks = self.hop, -(-self.n_fft // self.hop)
-        w2 = np.zeros(k_blocks * hop)
-        w2[: self.n_fft] = self._win ** 2
-        blocks = np.zeros((frames + k_blocks - 1, hop))
+    def _norm(self, frames, a, b):
+        """Summed squared window at output samples ``a .. b-1`` (float64; 1 where it is <= 1e-10).
+
+        Summed in the order of :func:`scipy.signal.istft` (window hop by hop), chunk by chunk."""
+        hop, k_blocks = self.hop, self._w2.shape[0]
+        p0, p1 = a + self.pad, b + self.pad
+        j0, j1 = p0 // hop, (p1 - 1) // hop + 1
+        nrm = np.zeros((j1 - j0, hop))
         for k in range(k_blocks):
-            blocks[k:k + frames] += w2[k * hop:(k + 1) * hop]
-        return blocks.reshape(-1)
+            lo, hi = max(j0, k), min(j1, frames + k)
+            if hi > lo:
+                nrm[lo - j0:hi - j0] += self._w2[k]
+        flat = nrm.reshape(-1)[p0 - j0 * hop:p1 - j0 * hop]
+        return np.where(flat > 1e-10, flat, 1.0)
 
-    # ------------------------------------------------------------------ forward
+    def _normalise(self, y, frames):
+        """Divide ``y (..., length)`` in place by the summed squared window of ``frames`` frames."""
+        xp = backend.namespace(y)
+        length = y.shape[-1]
+        chunk = max(self.hop, (_NORM_CHUNK // self.hop) * self.hop)
+        for a in range(0, length, chunk):
+            b = min(length, a + chunk)
+            y[..., a:b] /= backend.as_like(xp, self._norm(frames, a, b), y.dtype, y)
+        return y
+
+    # ------------------------------------------------------------------ kernels (every backend)
+    def _check_signal(self, x):
+        """``(x, xp)``: a real float32/float64 signal (numpy: any strides, no copy when already one)."""
+        if backend.is_torch(x):
+            xp = backend.namespace(x)
+            if x.is_complex():
+                raise ParameterError("STFT input must be a real signal, got a complex tensor")
+            if not x.is_floating_point():
+                x = x.to(xp.float64)
+            elif x.dtype not in (xp.float32, xp.float64):
+                x = x.to(xp.float32)
+        else:
+            xp = np
+            x = np.asarray(x)
+            if np.iscomplexobj(x):
+                raise ParameterError("STFT input must be a real signal, got a complex array")
+            if x.dtype != np.float32:
+                x = x.astype(np.float64, copy=False)
+        if x.ndim == 0 or x.shape[-1] == 0:
+            raise ParameterError(f"STFT input must be (..., channels, time) with time > 0, got shape {tuple(x.shape)}")
+        return x, xp
+
+    def _analyse(self, x, xp, t0, t1):
+        """Frames ``t0 .. t1-1`` of the whole signal ``x (..., length)``: ``(..., bins, t1 - t0)``.
+
+        Only the samples these frames cover are copied (zero-padded where they leave the signal)."""
+        n, hop = self.n_fft, self.hop
+        length = x.shape[-1]
+        lead = tuple(x.shape[:-1])
+        s, e = t0 * hop - self.pad, (t1 - 1) * hop - self.pad + n  # signal samples of the frames
+        seg = backend.zeros(xp, lead + (e - s,), x.dtype, x)
+        a, b = max(s, 0), min(e, length)
+        if b > a:
+            seg[..., a - s:b - s] = x[..., a:b]
+        view = backend.frames(xp, seg, n, hop)  # (..., nt, n)
+        nt = t1 - t0
+        w = self._window_for(xp, x.dtype, x)[0]
+        cdtype = xp.complex64 if x.dtype == xp.float32 else xp.complex128
+        numpy = backend.is_numpy(xp)
+        # Stored frame-major and returned as a (..., bins, frames) view: every block is written
+        # sequentially (a transposed first write into fresh memory costs several times the FFTs),
+        # blocks of frames stay contiguous for the blockwise oracles, and the inverse reads them back
+        # without a transpose.
+        if numpy:
+            out = np.empty(lead + (nt, self.n_bins), dtype=cdtype)
+            scale = cdtype(1.0 / self._wsum)
+        else:
+            out = xp.empty(lead + (nt, self.n_bins), dtype=cdtype, device=x.device)
+            scale = 1.0 / self._wsum
+        step = max(1, _CHUNK_ELEMENTS // max(1, math.prod(lead) * n))
+        # numpy: one reused window buffer (no allocation per chunk)
+        buf = np.empty(lead + (min(step, nt), n), dtype=x.dtype) if numpy else None
+        fft = backend.fft(xp)
+        for c0 in range(0, nt, step):
+            block = view[..., c0:c0 + step, :]
+            seg_w = np.multiply(block, w, out=buf[..., :block.shape[-2], :]) if numpy else block * w
+            spec = fft.rfft(seg_w, n=n, axis=-1)
+            spec *= scale
+            out[..., c0:c0 + spec.shape[-2], :] = spec
+        return xp.moveaxis(out, -1, -2)
+
+    def _synthesise(self, z, xp, blocks):
+        """Overlap-add ``window * irfft(z) * sum(window)`` of ``z (..., bins, nt)`` into the zeros
+        ``blocks (..., nt + ceil(n/hop) - 1, hop)`` (frame ``t`` starts at block ``t``)."""
+        n, hop = self.n_fft, self.hop
+        nt = z.shape[-1]
+        lead = tuple(z.shape[:-2])
+        wsyn = self._window_for(xp, blocks.dtype, blocks)[1]
+        step = max(1, _CHUNK_ELEMENTS // max(1, math.prod(lead) * n))
+        fft = backend.fft(xp)
+        for t0 in range(0, nt, step):
+            seg = fft.irfft(xp.moveaxis(z[..., t0:t0 + step], -1, -2), n=n, axis=-1)
+            seg *= wsyn
+            _overlap_add(blocks, seg, t0, hop)
+
+    def _check_coefficients(self, coefficients, frames=None):
+        z = _single_group(coefficients)
+        if z.ndim < 2 or z.shape[-2] != self.n_bins or (frames is not None and z.shape[-1] != frames):
+            want = "frames" if frames is None else frames
+            raise ParameterError(
+                f"STFT {self.spec} expects coefficients (..., {self.n_bins}, {want}), got shape {tuple(z.shape)}"
+            )
+        if z.shape[-1] == 0:
+            raise ParameterError("STFT inverse needs at least one frame")
+        if backend.is_torch(z):
+            xp = backend.namespace(z)
+            if not z.is_complex():
+                z = z.to(xp.complex128)
+        else:
+            xp = np
+            z = np.asarray(z)
+            if not np.iscomplexobj(z):
+                z = z.astype(np.complex128)
+        return z, xp
+
+    # ------------------------------------------------------------------ forward / inverse
     def forward(self, x):
         """Analyse ``x`` of shape ``(..., channels, time)`` (any leading dims).
 
@@ -301,78 +423,9 @@ class STFT(Transform):
         -------
         list of one complex array ``(..., channels, n_fft // 2 + 1, frames)``
         """
-        if _is_torch(x):
-            return [self._forward_torch(x)]
-        x = np.asarray(x)
-        if np.iscomplexobj(x):
-            raise ParameterError("STFT input must be a real signal, got a complex array")
-        if x.dtype != np.float32:
-            x = x.astype(np.float64, copy=False)
-        if x.ndim == 0 or x.shape[-1] == 0:
-            raise ParameterError(f"STFT input must be (..., channels, time) with time > 0, got shape {x.shape}")
-        return [self._forward_numpy(x)]
+        x, xp = self._check_signal(x)
+        return [self._analyse(x, xp, 0, self.n_frames(x.shape[-1]))]
 
-    def _padded_length(self, length):
-        frames = self.n_frames(length)
-        return frames, (frames - 1) * self.hop + self.n_fft
-
-    def _forward_numpy(self, x):
-        import scipy.fft as sfft
-
-        n, hop = self.n_fft, self.hop
-        length = x.shape[-1]
-        frames, total = self._padded_length(length)
-        lead = x.shape[:-1]
-        xp = np.zeros(lead + (total,), dtype=x.dtype)
-        xp[..., self.pad:self.pad + length] = x[..., : total - self.pad]
-        w = self._window_for(x.dtype)[0]
-        cdtype = np.complex64 if x.dtype == np.float32 else np.complex128
-        # Stored frame-major and returned as a (..., bins, frames) view: every block is written
-        # sequentially (a transposed first write into fresh memory costs several times the FFTs),
-        # blocks of frames stay contiguous for the blockwise oracles, and the inverse reads them back
-        # without a transpose.
-        out = np.empty(lead + (frames, self.n_bins), dtype=cdtype)
-        view = np.lib.stride_tricks.sliding_window_view(xp, n, axis=-1)[..., ::hop, :]
-        step = max(1, _CHUNK_ELEMENTS // max(1, int(np.prod(lead, dtype=np.int64)) * n))
-        scale = cdtype(1.0 / self._wsum)
-        buf = np.empty(lead + (min(step, frames), n), dtype=x.dtype)  # reused: no allocation per block
-        for t0 in range(0, frames, step):
-            block = view[..., t0:t0 + step, :]
-            seg = np.multiply(block, w, out=buf[..., : block.shape[-2], :])
-            spec = sfft.rfft(seg, n=n, axis=-1, workers=-1)
-            spec *= scale
-            out[..., t0:t0 + spec.shape[-2], :] = spec
-        return np.swapaxes(out, -1, -2)
-
-    def _forward_torch(self, x):
-        import torch
-
-        if x.is_complex():
-            raise ParameterError("STFT input must be a real signal, got a complex tensor")
-        if not x.is_floating_point():
-            x = x.to(torch.float64)
-        elif x.dtype not in (torch.float32, torch.float64):
-            x = x.to(torch.float32)
-        if x.ndim == 0 or x.shape[-1] == 0:
-            raise ParameterError(f"STFT input must be (..., channels, time) with time > 0, got shape {tuple(x.shape)}")
-        n, hop = self.n_fft, self.hop
-        length = x.shape[-1]
-        frames, total = self._padded_length(length)
-        lead = tuple(x.shape[:-1])
-        xp = x.new_zeros(lead + (total,))
-        xp[..., self.pad:self.pad + length] = x[..., : total - self.pad]
-        w = self._window_for(x.dtype, x.device)[0]
-        cdtype = torch.complex64 if x.dtype == torch.float32 else torch.complex128
-        out = torch.empty(lead + (self.n_bins, frames), dtype=cdtype, device=x.device)
-        view = xp.unfold(-1, n, hop)  # (..., frames, n)
-        step = max(1, _CHUNK_ELEMENTS // max(1, math.prod(lead) * n))
-        for t0 in range(0, frames, step):
-            seg = view[..., t0:t0 + step, :] * w
-            spec = torch.fft.rfft(seg, n=n, dim=-1) / self._wsum
-            out[..., t0:t0 + spec.shape[-2]] = spec.transpose(-1, -2)
-        return out
-
-    # ------------------------------------------------------------------ inverse
     def inverse(self, coefficients, length):
         """Synthesise ``(..., channels, length)`` from ``[Z]``, ``Z`` shaped ``(..., channels, bins, frames)``.
 
@@ -381,69 +434,65 @@ class STFT(Transform):
         then cropped to ``length`` samples after the centre padding (zero-filled
         if ``length`` is longer than the frames cover).  complex64 gives float32.
         """
-        z = _single_group(coefficients)
-        length = _as_int(length, "length")
-        if length < 0:
-            raise ParameterError(f"STFT inverse length must be >= 0, got {length}")
-        if z.ndim < 2 or z.shape[-2] != self.n_bins:
-            raise ParameterError(
-                f"STFT {self.spec} expects coefficients (..., {self.n_bins}, frames), got shape {tuple(z.shape)}"
-            )
-        if z.shape[-1] == 0:
-            raise ParameterError("STFT inverse needs at least one frame")
-        if _is_torch(z):
-            return self._inverse_torch(z, length)
-        return self._inverse_numpy(np.asarray(z), length)
-
-    def _inverse_numpy(self, z, length):
-        import scipy.fft as sfft
-
-        if not np.iscomplexobj(z):
-            z = z.astype(np.complex128)
-        rdtype = np.float32 if z.dtype == np.complex64 else np.float64
-        n, hop = self.n_fft, self.hop
-        k_blocks = -(-n // hop)
-        frames = z.shape[-1]
-        lead = z.shape[:-2]
-        blocks = np.zeros(lead + (frames + k_blocks - 1, hop), dtype=rdtype)
-        wsyn = self._window_for(rdtype)[1]
-        step = max(1, _CHUNK_ELEMENTS // max(1, int(np.prod(lead, dtype=np.int64)) * n))
-        for t0 in range(0, frames, step):
-            seg = sfft.irfft(np.swapaxes(z[..., t0:t0 + step], -1, -2), n=n, axis=-1, workers=-1)
-            seg *= wsyn
-            _overlap_add(blocks, seg, t0, hop)
-        y = blocks.reshape(lead + (-1,))
-        norm = self._norm_numpy(frames)
-        y /= np.where(norm > 1e-10, norm, 1.0).astype(rdtype)
-        return _crop(y, self.pad, length, np)
-
-    def _inverse_torch(self, z, length):
-        import torch
-
-        if not z.is_complex():
-            z = z.to(torch.complex128)
-        rdtype = torch.float32 if z.dtype == torch.complex64 else torch.float64
-        n, hop = self.n_fft, self.hop
-        k_blocks = -(-n // hop)
+        length = validators.length(length, "STFT inverse length")
+        z, xp = self._check_coefficients(coefficients)
+        rdtype = backend.real_dtype_of(xp, z.dtype)
         frames = z.shape[-1]
         lead = tuple(z.shape[:-2])
-        blocks = torch.zeros(lead + (frames + k_blocks - 1, hop), dtype=rdtype, device=z.device)
-        wsyn = self._window_for(rdtype, z.device)[1]
-        step = max(1, _CHUNK_ELEMENTS // max(1, math.prod(lead) * n))
-        for t0 in range(0, frames, step):
-            seg = torch.fft.irfft(z[..., t0:t0 + step].transpose(-1, -2), n=n, dim=-1) * wsyn
-            _overlap_add(blocks, seg, t0, hop)
-        y = blocks.reshape(lead + (-1,))
-        norm = self._norm_numpy(frames)
-        norm = torch.as_tensor(np.where(norm > 1e-10, norm, 1.0), dtype=rdtype, device=z.device)
-        y = y / norm
-        return _crop(y, self.pad, length, torch)
+        blocks = backend.zeros(xp, lead + (frames + self._w2.shape[0] - 1, self.hop), rdtype, z)
+        self._synthesise(z, xp, blocks)
+        y = _crop(xp.reshape(blocks, lead + (-1,)), self.pad, length, xp)
+        return self._normalise(y, frames)
+
+
+class STFTStream(Stream):
+    """An :class:`STFT` over signals of one length, in blocks of frames.
+
+    ``blocks[i]`` is frames ``start .. stop-1``; :meth:`forward` copies only the
+    samples they cover, :meth:`inverse_add` adds their windowed synthesis
+    (un-normalised) into the output, :meth:`finish` divides by the summed squared
+    window chunk by chunk (as :func:`scipy.signal.istft`).
+    """
+
+    def __init__(self, transform, length):
+        super().__init__(transform, length)
+        total = transform.n_frames(self.length)
+        per = transform.frames_per_block
+        self.frames = [total]
+        self.blocks = [Block(i, t0, min(total, t0 + per)) for i, t0 in enumerate(range(0, total, per))]
+
+    def forward(self, x, block):
+        t = self.transform
+        x, xp = t._check_signal(x)
+        if x.shape[-1] != self.length:
+            raise ParameterError(f"{t.name}: stream input must be (..., channels, {self.length}), "
+                                 f"got shape {tuple(x.shape)}")
+        return [t._analyse(x, xp, block.start, block.stop)]
+
+    def inverse_add(self, coefficients, block, out):
+        t = self.transform
+        self._check_out(out)
+        z, xp = t._check_coefficients(coefficients, block.stop - block.start)
+        lead = tuple(z.shape[:-2])
+        nt = block.stop - block.start
+        buf = backend.zeros(xp, lead + (nt + t._w2.shape[0] - 1, t.hop), out.dtype, out)
+        t._synthesise(z, xp, buf)
+        flat = xp.reshape(buf, lead + (-1,))
+        s = block.start * t.hop - t.pad
+        a, b = max(s, 0), min(s + flat.shape[-1], self.length)
+        if b > a:
+            out[..., a:b] += flat[..., a - s:b - s]
+        return out
+
+    def finish(self, out):
+        self._check_out(out)
+        return self.transform._normalise(out, self.frames[0])
 
 
 def _overlap_add(blocks, seg, t0, hop):
     """Add windowed frames ``seg (..., nt, n)`` starting at frame ``t0`` into ``blocks (..., nblocks, hop)``.
 
-    Frame ``t`` covers blocks ``t .. t + ceil(n / hop) - 1``; works on numpy arrays and torch tensors.
+    Frame ``t`` covers blocks ``t .. t + ceil(n / hop) - 1``; any array namespace.
     """
     n, nt = seg.shape[-1], seg.shape[-2]
     for k in range(-(-n // hop)):
@@ -451,13 +500,12 @@ def _overlap_add(blocks, seg, t0, hop):
         blocks[..., t0 + k:t0 + k + nt, : piece.shape[-1]] += piece
 
 
-def _crop(y, start, length, lib):
+def _crop(y, start, length, xp):
     avail = y.shape[-1] - start
     if length <= avail:
         return y[..., start:start + length]
-    tail = lib.zeros(tuple(y.shape[:-1]) + (length - avail,), dtype=y.dtype,
-                     **({"device": y.device} if lib is not np else {}))
-    return lib.concatenate([y[..., start:], tail], -1) if lib is np else lib.cat([y[..., start:], tail], -1)
+    tail = backend.zeros(xp, tuple(y.shape[:-1]) + (length - avail,), y.dtype, y)
+    return xp.concat([y[..., start:], tail], axis=-1)
 
 
 def _single_group(coefficients):
@@ -466,21 +514,6 @@ def _single_group(coefficients):
             raise ParameterError(f"STFT coefficients are a list of exactly one group, got {len(coefficients)}")
         return coefficients[0]
     return coefficients
-
-
-def _as_int(value, name):
-    if isinstance(value, (bool, np.bool_)):
-        raise ParameterError(f"STFT {name} must be an integer, got {value!r}")
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            pass
-    raise ParameterError(f"STFT {name} must be an integer, got {value!r}")
 
 
 def _largest_nola_hop(win, n_fft, hop, tries=4096):
@@ -493,47 +526,40 @@ def _largest_nola_hop(win, n_fft, hop, tries=4096):
     return None
 
 
-_BOOL = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
+
 _KEYS = {"n_fft": "n_fft", "nfft": "n_fft", "n": "n_fft", "hop": "hop", "hop_length": "hop",
          "window": "window", "win": "window", "center": "center"}
+_USAGE = "valid: stft:N_FFT[:HOP[:WINDOW]] or stft:n_fft=N,hop=H,window=W,center=true|false (e.g. stft:4096:1024)"
 
 
+@register_transform("stft", description="short-time Fourier transform (scipy conventions, exact inverse)",
+                    example="stft:4096:1024")
 def from_spec(spec, *, sample_rate=44100):
     """Build an :class:`STFT` from ``stft:N_FFT[:HOP[:WINDOW]]`` or ``stft:n_fft=..,hop=..,window=..,center=..``.
 
     Examples: ``stft:4096`` (hop 1024), ``stft:4096:1024``, ``stft:2048:512:kaiser-8.6``,
     ``stft:n_fft=4096,hop=1024,window=hann``, ``stft:n_fft=2048,center=false``.
     """
-    from . import parse_spec_args
-
-    usage = "valid: stft:N_FFT[:HOP[:WINDOW]] or stft:n_fft=N,hop=H,window=W,center=true|false (e.g. stft:4096:1024)"
     if not isinstance(spec, str):
         raise ParameterError(f"STFT spec must be a string, got {spec!r}")
-    kind, args = parse_spec_args(spec.strip(), ("n_fft", "hop", "window"))
+    kind, args = parse_colon_spec(spec.strip(), ("n_fft", "hop", "window"))
     if kind != "stft":
-        raise ParameterError(f"not an STFT spec: {spec!r}; {usage}")
+        raise ParameterError(f"not an STFT spec: {spec!r}; {_USAGE}")
     opts = {}
     for key, value in args.items():
         if key not in _KEYS:
-            raise ParameterError(f"unknown key {key!r} in transform spec {spec!r}; {usage}")
+            raise ParameterError(f"unknown key {key!r} in transform spec {spec!r}; {_USAGE}")
         canon = _KEYS[key]
         if canon in opts:
             raise ParameterError(f"{canon!r} given twice in transform spec {spec!r}")
         opts[canon] = value
     if "n_fft" not in opts:
-        raise ParameterError(f"transform spec {spec!r} lacks n_fft; {usage}")
+        raise ParameterError(f"transform spec {spec!r} lacks n_fft; {_USAGE}")
 
     def integer(key):
-        try:
-            return int(opts[key])
-        except ValueError:
-            raise ParameterError(f"{key} {opts[key]!r} in transform spec {spec!r} is not an integer; {usage}") from None
+        return validators.integer(opts[key], f"{key} in transform spec {spec!r}")
 
     n_fft = integer("n_fft")
     hop = integer("hop") if "hop" in opts else None
-    center = True
-    if "center" in opts:
-        if opts["center"].lower() not in _BOOL:
-            raise ParameterError(f"center {opts['center']!r} in transform spec {spec!r} must be true or false")
-        center = _BOOL[opts["center"].lower()]
+    center = validators.boolean(opts["center"], f"center in transform spec {spec!r}") if "center" in opts else True
     return STFT(n_fft, hop, window=opts.get("window", _DEFAULT_WINDOW), sample_rate=sample_rate, center=center)
