@@ -16,7 +16,8 @@ MUSDB_STEM_STREAMS = ("mixture",) + MUSDB_STEMS
 
 ACCOMPANIMENT = "accompaniment"
 LINEAR_MIXTURE = "linear_mixture"
-#: musdb's derived targets: name -> the stems whose sum it is (the accompaniment rule, once)
+#: musdb's derived targets for the four MUSDB18 stems: name -> the stems whose sum it is.
+#: The general rule (any folder of stems) is :func:`derived_targets`: accompaniment = every stem but vocals.
 DERIVED_TARGETS = {
     ACCOMPANIMENT: ("bass", "drums", "other"),
     LINEAR_MIXTURE: ("vocals", "bass", "drums", "other"),
@@ -38,14 +39,14 @@ DEFAULT_PRECISION = "float32"
 
 
 def derived_targets(stems):
-    """The derived targets available for a set of stem names: ``{name: parts}``.
+    """The derived targets of a set of stem names: ``{name: parts}`` (the accompaniment rule, once).
 
-    ``accompaniment`` exists when ``vocals`` and at least one other stem of its
-    rule are present (musdb: the sum of the non-vocal stems); ``linear_mixture``
-    is never added implicitly.
+    ``accompaniment`` is the sum of every stem except ``vocals`` (musdb: bass,
+    drums, other) and exists when ``vocals`` and at least one other stem are
+    present; ``linear_mixture`` is never added implicitly.
     """
     stems = tuple(stems)
     if "vocals" not in stems:
         return {}
-    parts = tuple(s for s in DERIVED_TARGETS[ACCOMPANIMENT] if s in stems)
+    parts = tuple(s for s in stems if s != "vocals")
     return {ACCOMPANIMENT: parts} if parts else {}
