@@ -129,14 +129,14 @@ def test_multichannel_wiener_oracles(channels, nsrc, layout, dtype, backend):
     y0 = _np(wiener(Xb, Sb, iterations=0))
     for a, b in zip(y0, _np(mpi(Xb, Sb))):
         np.testing.assert_array_equal(a, b)
-    Y = _check_output(wiener(Xb, Sb, iterations=2), Xb, Sb, backend)
-    ref = _slow_norbert_em(X, S, 2)
-    for y, r in zip(Y, ref):
-        np.testing.assert_allclose(y, r, rtol=0, atol=(1e-9 if dtype == np.float64 else 2e-3) * np.abs(r).max())
-
+    # wienerK against norbert itself: tests/test_oracle_norbert.py
+    _check_output(wiener(Xb, Sb, iterations=2), Xb, Sb, backend)
 
 def _slow_sigsep_mwf(x, s, norm):
-    """sigsep-mus-oracle's MWF.py maths for one group, bin by bin and frame by frame (slow reference)."""
+    """sigsep-mus-oracle's MWF.py maths for one group, bin by bin and frame by frame.
+
+    Their own code is the peer for C = 2 and one group (tests/test_oracle_sigsep.py); this loop checks what
+    it does not cover: C = 1, ragged groups, several source counts."""
     eps = np.finfo(np.float64).eps
     nsrc, ch, nbins, nframes = s.shape
 
@@ -176,36 +176,6 @@ def _slow_sigsep_mwf(x, s, norm):
             icxx = inv(cxx)
             for j in range(nsrc):
                 out[j, :, f, t] = P[j][f, t] * R[j][f] @ icxx @ x[:, f, t]
-    return out
-
-
-def _slow_norbert_em(X, S, iterations):
-    """norbert's expectation_maximization loop (frame by frame), MPI start, peak scaled to 10, in float64."""
-    groups = [(x.astype(np.complex128), s.astype(np.complex128)) for x, s in zip(X, S)]
-    eps = EPS  # pinned to float64's epsilon whatever the precision
-    scale = max(np.abs(x).max() for x, _ in groups) / 10.0
-    out = []
-    for x, s in groups:
-        x = x / scale
-        y = np.abs(s) * np.exp(1j * np.angle(x))[None] / scale
-        nsrc, ch, nbins, nframes = s.shape
-        for _ in range(iterations):
-            v = np.mean(np.abs(y) ** 2, axis=1)
-            R = np.zeros((nsrc, nbins, ch, ch), complex)
-            for j in range(nsrc):
-                for t in range(nframes):
-                    for f in range(nbins):
-                        R[j, f] += np.outer(y[j, :, f, t], y[j, :, f, t].conj())
-                R[j] /= (eps + v[j].sum(-1))[:, None, None]
-            new = np.zeros_like(y)
-            for t in range(nframes):
-                for f in range(nbins):
-                    cxx = sum(v[j, f, t] * R[j, f] for j in range(nsrc)) + np.sqrt(eps) * np.eye(ch)
-                    icxx = 1.0 / (cxx + eps) if ch == 1 else np.linalg.inv(cxx)
-                    for j in range(nsrc):
-                        new[j, :, f, t] = v[j, f, t] * R[j, f] @ icxx @ x[:, f, t]
-            y = new
-        out.append(y * scale)
     return out
 
 
