@@ -12,6 +12,8 @@ from mssoracle.transforms.nsgt import NSGT, SliCQT
 
 SR = 16000  # a low rate keeps the slices and signals of these tests small
 RNG = np.random.default_rng(1234)
+#: the documented round-trip bound (README, "NSGT/sliCQT": reconstruction error <= 1e-15 relative, float64)
+ROUND_TRIP_F64 = 1e-15
 
 SCALE_SPECS = [
     "scale=oct,bins=6,fmin=60",
@@ -43,7 +45,7 @@ def test_exact_inverse_float64(kind, form, scale):
     assert all(g.dtype == np.complex128 and g.shape[:2] == (2, len(lay["bands"]))
                for g, lay in zip(c, t.layout(9001)))
     assert form == "ragged" or len(c) == 1
-    assert rel_err(t.inverse(c, 9001), x) <= 1e-10
+    assert rel_err(t.inverse(c, 9001), x) <= ROUND_TRIP_F64
     # energy within the frame bounds (slicing is tight, so the NSGT bounds carry over)
     lo, hi = t.frame_bounds(9001)
     assert lo >= 0.5 - 1e-9 or "vqlog" in scale
@@ -63,7 +65,7 @@ def test_exact_inverse_float32_and_shapes(spec):
     # 1-d signals and odd / tiny lengths
     for n in (1, 2, 7, 333):
         x1 = RNG.standard_normal(n)
-        assert rel_err(t.inverse(t.forward(x1), n), x1) <= 1e-10
+        assert rel_err(t.inverse(t.forward(x1), n), x1) <= ROUND_TRIP_F64
 
 
 def test_default_fmax_nyquist_44k_seed_configuration():
@@ -72,7 +74,7 @@ def test_default_fmax_nyquist_44k_seed_configuration():
     assert t.name == "slicq-bark-262-32.9-sllen18060-trlen4516"
     assert t.frequencies[-1] == 22050 and t.scale.bands == 263
     x = RNG.standard_normal((2, 44100))
-    assert rel_err(t.inverse(t.forward(x), 44100), x) <= 1e-10
+    assert rel_err(t.inverse(t.forward(x), 44100), x) <= ROUND_TRIP_F64
 
 
 def test_masks_apply_elementwise_and_linearity():
@@ -371,7 +373,7 @@ def test_torch_parity(native, monkeypatch):
             np.testing.assert_allclose(b.numpy(), a, atol=1e-10)
         yt = t.inverse(ct, 5003)
         assert isinstance(yt, torch.Tensor) and yt.dtype == torch.float64
-        assert rel_err(yt.numpy(), x) <= 1e-10
+        assert rel_err(yt.numpy(), x) <= ROUND_TRIP_F64
         np.testing.assert_allclose(t.inverse(cn, 5003), yt.numpy(), atol=1e-10)
         c32 = t.forward(torch.from_numpy(x).float())
         assert c32[0].dtype == torch.complex64

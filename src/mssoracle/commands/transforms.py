@@ -1,23 +1,27 @@
-"""``mssoracle transforms SPEC...``: size and resolution of transforms before running them."""
+"""``mssoracle transforms [SPEC...]``: the registered kinds and scales, or the size and resolution of
+transforms before running them."""
 
 import math
 import sys
 
+from .. import validators
 from ..errors import ParameterError
-from ..transforms import from_spec
+from ..transforms import SCALE_KINDS, TRANSFORMS, from_spec
 
 STFT_REFERENCE = "stft:4096:1024"
 
 
 def add_parser(subparsers, name):
     p = subparsers.add_parser(
-        name, help="describe transforms: bins, groups, slice length, coefficients per second, memory",
-        description="For each transform spec print its bins, groups, slice length, complex coefficients per "
+        name, help="list transform kinds and scales, or describe transforms: bins, groups, slice length, "
+                   "coefficients per second, memory",
+        description="Without a spec, list the registered transform kinds and frequency scales. "
+                    "For each transform spec print its bins, groups, slice length, complex coefficients per "
                     f"second of stereo audio (and the ratio to {STFT_REFERENCE}), the longest window, and the "
                     "memory of its coefficients for a track; warn when the matrix form would need more than "
                     "--max-memory.",
     )
-    p.add_argument("specs", nargs="+", metavar="SPEC",
+    p.add_argument("specs", nargs="*", metavar="SPEC",
                    help="transform specs, e.g. slicq:bark:262:32.9 nsgt:scale=log,bins=262,fmin=32.9 stft:4096:1024")
     p.add_argument("--sample-rate", type=int, default=44100, help="sampling rate in Hz (default 44100)")
     p.add_argument("--duration", type=float, default=240.0,
@@ -97,9 +101,25 @@ def describe(spec, *, sample_rate, duration, stft_rate):
     return lines, warnings, _gb(matrix)
 
 
+def list_registered():
+    """Lines listing the registered transform kinds and frequency scales."""
+    lines = ["transform kinds:"]
+    for kind in TRANSFORMS:
+        info = TRANSFORMS.info(kind)
+        example = f"  (e.g. {info['example']})" if info.get("example") else ""
+        lines.append(f"  {kind:<8} {info.get('description', '')}{example}")
+    lines.append("frequency scales (nsgt, slicq):")
+    for name in SCALE_KINDS:
+        kind = SCALE_KINDS.get(name)
+        lines.append(f"  {name:<8} {kind.description} (default bins {kind.default_bins})")
+    return lines
+
+
 def run(args):
-    if args.sample_rate <= 0:
-        raise ParameterError(f"--sample-rate must be > 0, got {args.sample_rate}")
+    validators.sample_rate(args.sample_rate, "--sample-rate")
+    if not args.specs:
+        print("\n".join(list_registered()))
+        return 0
     if not (args.duration > 0 and math.isfinite(args.duration)):
         raise ParameterError(f"--duration must be a positive number of seconds, got {args.duration}")
     if not args.max_memory > 0:
