@@ -230,7 +230,7 @@ register_oracle("mwf", MWFPasses, options=[Option.choice("norm", "sisec", ("sise
                 description="multichannel Wiener filter oracle of SiSEC 2018 (sigsep-mus-oracle MWF.py)")
 register_oracle("wiener", WienerPasses, options=[Option.integer("iterations", 1, minimum=0)], digit="iterations",
                 passes=WienerPasses.passes_for, listed=("wiener1",),
-                description="MPI start + K EM iterations of the multichannel Wiener filter (norbert's EM)")
+                description="MPI start + K EM iterations of the multichannel Wiener filter (norbert's EM; wiener0 = mpi)")
 
 
 def mwf(X, S, *, norm="sisec", eps=EPS):
