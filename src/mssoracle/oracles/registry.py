@@ -277,7 +277,13 @@ class Oracle:
         return self._impl.apply(state["impl"], X, S)
 
     def __call__(self, X, S):
-        """Estimates from whole arrays: every pass over one block."""
+        """Estimates from whole arrays: every pass over one block.
+
+        A pass implementation may provide ``whole(X, S)`` for this case (the Wiener EM keeps its
+        estimates between passes instead of recomputing them); it must equal the passes to rounding.
+        """
+        if hasattr(self._impl, "whole"):
+            return self._impl.whole(X, S)
         state = self.start()
         for p in range(self.passes - 1):
             self.accumulate(state, p, X, S)
