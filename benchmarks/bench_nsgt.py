@@ -27,6 +27,12 @@ Usage::
     python benchmarks/bench_nsgt.py                 # everything
     python benchmarks/bench_nsgt.py --only anchor --threads 2
     python benchmarks/bench_nsgt.py --backend torch --device cuda --skip-peer
+    python benchmarks/bench_nsgt.py --only stream --threads 2   # STFT 2048/512 and Bark-262 sliCQT streams
+
+``stream``: ``Transform.stream`` forward + inverse, block after block, of a
+``(5, 2, 240 s)`` float32 signal for ``stft:2048:512`` and
+``slicq:bark:262:32.9`` (each in a fresh subprocess), with the peak memory
+above the input and output arrays.
 """
 
 import argparse
@@ -119,7 +125,7 @@ def run_peer(py, x, cfg):
 def run_ours(x, spec, runs, backend="numpy", device="cpu", prebuilt=False, dtype=None):
     import numpy as np
 
-    from mssoracle.transforms import from_spec, nsgt as ours
+    from mssoracle.transforms import from_spec, nsgt_plan
 
     L = x.shape[-1]
     if backend == "torch":
@@ -143,8 +149,8 @@ def run_ours(x, spec, runs, backend="numpy", device="cpu", prebuilt=False, dtype
         _sync(t.inverse(t.forward(xin), L), backend)
     for _ in range(runs):
         if not prebuilt:
-            ours._plan.cache_clear()
-            ours._slice_window.cache_clear()
+            nsgt_plan.PLANS.cache_clear()
+            nsgt_plan.slice_window.cache_clear()
         del y, c
         t0, c0 = time.perf_counter(), cpu()
         t = from_spec(spec, sample_rate=SR)
@@ -250,9 +256,9 @@ def anchor(args):
     rng = np.random.default_rng(1)
     x = rng.standard_normal((2, int(234 * SR))).astype(np.float32)
     spec = "slicq:bark:262:32.9"
-    from mssoracle.transforms import nsgt as ours
+    from mssoracle import threads
 
-    ours.set_num_threads(args.threads)  # numpy core: this many threads
+    threads.set_budget(args.threads)  # numpy core and FFT workers: this many threads
     res = {}
     for backend in ("numpy", "torch"):
         if backend == "torch":
@@ -273,16 +279,80 @@ def anchor(args):
     return res
 
 
+STREAM_SPECS = ("stft:2048:512", "slicq:bark:262:32.9")
+
+
+def stream_case(spec, seconds, nsrc):
+    """One stream forward + inverse (every block, in order) of a (nsrc, 2, seconds * SR) float32 signal, in
+    this process: time, and peak memory above the input and the output (RSS high-water mark and
+    tracemalloc's peak of numpy's allocations)."""
+    import resource
+    import tracemalloc
+
+    import numpy as np
+
+    from mssoracle.transforms import from_spec
+
+    t = from_spec(spec, sample_rate=SR)
+    L = int(seconds * SR)
+    x = np.random.default_rng(0).standard_normal((nsrc, 2, L), dtype=np.float32)
+    out = np.zeros_like(x)
+    st = t.stream(L)
+    b0 = st.blocks[0]  # build plans and windows outside the measurement
+    st.inverse_add(st.forward(x[:1, :1], b0), b0, np.zeros((1, 1, L), dtype=np.float32))
+    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+    def run():
+        out[...] = 0
+        t0 = time.perf_counter()
+        for b in st.blocks:
+            st.inverse_add(st.forward(x, b), b, out)
+        st.finish(out)
+        return time.perf_counter() - t0
+
+    elapsed = run()  # timed without tracemalloc (it slows every allocation down)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base_rss
+    tracemalloc.start()
+    run()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    err = float(np.max(np.abs(out - x)))
+    print(json.dumps({"spec": spec, "blocks": len(st.blocks), "seconds": elapsed, "traced_peak_mb": peak / 1e6,
+                      "rss_growth_mb": rss / 1e6, "input_mb": x.nbytes / 1e6, "max_abs_err": err}))
+
+
+def stream(args):
+    """``--only stream``: each spec in a fresh subprocess (so that its RSS high-water mark is its own)."""
+    for spec in STREAM_SPECS:
+        cmd = [sys.executable, __file__, "--stream-case", spec, "--seconds", str(args.seconds),
+               "--nsrc", str(args.nsrc), "--threads", str(args.threads)]
+        res = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
+        print(f"stream {spec}, ({args.nsrc}, 2, {args.seconds:g} s) float32, {res['blocks']} blocks, "
+              f"{args.threads} threads: forward + inverse {res['seconds']:.2f} s; peak above input and output: "
+              f"numpy allocations {res['traced_peak_mb']:.0f} MB (tracemalloc), RSS +{res['rss_growth_mb']:.0f} MB "
+              f"(input {res['input_mb']:.0f} MB); max |error| {res['max_abs_err']:.1e}", flush=True)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--only", choices=("all", "sanity", "nonsliced", "sliced", "anchor"), default="all")
+    ap.add_argument("--only", choices=("all", "sanity", "nonsliced", "sliced", "anchor", "stream"), default="all")
+    ap.add_argument("--seconds", type=float, default=240.0, help="signal length of --only stream (default 240)")
+    ap.add_argument("--nsrc", type=int, default=5, help="leading signals of --only stream (default 5)")
+    ap.add_argument("--stream-case", metavar="SPEC", help=argparse.SUPPRESS)
     ap.add_argument("--backend", choices=("numpy", "torch"), default="numpy")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--skip-peer", action="store_true", help="do not build/run the nsgt package")
     ap.add_argument("--threads", type=int, default=2, help="cores for the anchor (2 = the issue's target)")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(ROOT / "src"))
+    if args.stream_case:
+        from mssoracle import threads
+
+        threads.set_budget(args.threads)
+        return stream_case(args.stream_case, args.seconds, args.nsrc)
+    if args.only == "stream":
+        return stream(args)
     import platform
 
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, python {platform.python_version()}")

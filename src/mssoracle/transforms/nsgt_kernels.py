@@ -19,8 +19,8 @@ __all__ = ["run_tasks", "chunks", "analyse_numpy", "synthesise_numpy", "analyse_
 
 #: samples per task buffer of the numpy backend (rows of a chunk ~ this / N)
 CHUNK_SAMPLES = 1 << 20
-#: slices of one row are split into at least this many tasks (when there are that many slices)
-MIN_TASKS_PER_ROW = 4
+#: the slices of all rows are split into at least this many tasks (when there are that many slices)
+MIN_TASKS = 8
 #: the non-sliced kernels split the groups of one row into this many tasks
 GROUP_PARTS = 4
 
@@ -64,10 +64,11 @@ def chunks(B, S, N):
     """(b, s0, s1) tasks whose rows (slices) fill about a cache-sized buffer.
 
     Planned from the sizes alone (never from the thread budget), so results are
-    the same whatever the budget: at least :data:`MIN_TASKS_PER_ROW` tasks per row when possible."""
+    the same whatever the budget: at least :data:`MIN_TASKS` tasks in all when
+    there are that many slices."""
     per = max(1, CHUNK_SAMPLES // max(N, 1))
     if S > 1:
-        per = min(per, max(1, -(-S // MIN_TASKS_PER_ROW)))
+        per = min(per, max(1, -(-S * B // MIN_TASKS)))
     return [(b, s0, min(S, s0 + per)) for b in range(B) for s0 in range(0, S, per)]
 
 
