@@ -16,7 +16,16 @@ metrics.bss_eval) with ``metrics.py`` loaded on its own, because ``import
 museval`` needs ffmpeg.  The ``Evaluator`` line gives the cost of scoring one more
 method (another estimate set) against references already prepared.
 
+The ``TrackEvaluator`` lines score the five targets as the ``eval`` runner does: references and
+estimates are float32 ``(channels, time)`` rows handed over as transposed views ``x.T``; the
+accompaniment estimate is the sum of the drums, bass and other estimates (passed as
+``derived=("accompaniment",)`` when the engine supports it, else summed and passed explicitly, as the
+previous main needed).  It reports the time of the first method (reference work included), the median
+time of each additional method, and the peak RSS above the loaded inputs over all methods.  Run it on
+an older checkout with ``PYTHONPATH=/path/to/old/src`` to compare.
+
 Usage: python benchmarks/bench_bsseval.py [--museval-runs 1] [--backend torch --device cuda] [--skip-museval]
+       python benchmarks/bench_bsseval.py --track-only [--methods 4]
 """
 
 import argparse
@@ -175,9 +184,50 @@ def worker(args):
     print(json.dumps(dict(times=times, extra=extra, rss_after_load_kb=rss0, peak_kb=peak, peak_reset=peak_reset)))
 
 
+def track_worker(args):
+    """TrackEvaluator as the runner uses it: float32 (C, T) rows as transposed views, derived accompaniment."""
+    import inspect
+    import warnings
+
+    refs, ests = load_inputs(args.seconds)
+    stems = np.stack([refs[k].T for k in STEMS]).astype(np.float32)  # (nsrc, C, T), as the runner holds them
+    methods = [np.stack([ests[k].T for k in STEMS]).astype(np.float32)]
+    for i in range(1, args.methods):
+        o = other_method(ests, seed=i)
+        methods.append(np.stack([o[k].T for k in STEMS]).astype(np.float32))
+    del refs, ests
+    from mssoracle.bsseval import TrackEvaluator
+
+    warnings.simplefilter("ignore")
+    has_derived = "derived" in inspect.signature(TrackEvaluator.evaluate).parameters
+    rss0 = _status_kb("VmRSS")
+    peak_reset = reset_peak()
+    t = time.perf_counter()
+    ev = TrackEvaluator({k: stems[i].T for i, k in enumerate(STEMS)}, sample_rate=SR, track_name="bench",
+                        backend=args.backend, device=args.device)
+    times = []
+    sdr = {}
+    for m, est in enumerate(methods):
+        t = time.perf_counter() if m else t
+        estimates = {k: est[i].T for i, k in enumerate(STEMS)}
+        if has_derived:
+            scores = ev.evaluate(estimates, derived=("accompaniment",))
+        else:  # previous main: the accompaniment estimate is summed and passed explicitly
+            estimates["accompaniment"] = est[0].T + est[1].T + est[2].T
+            scores = ev.evaluate(estimates)
+            del estimates["accompaniment"]
+        times.append(time.perf_counter() - t)
+        if m == 0:
+            sdr = {k: scores.values(k)["SDR"] for k in scores.targets}
+    peak = _status_kb("VmHWM")
+    np.savez(args.out, **sdr)
+    print(json.dumps(dict(times=times, rss_after_load_kb=rss0, peak_kb=peak, peak_reset=peak_reset,
+                          derived=has_derived)))
+
+
 def run_worker(kind, runs, args, outfile):
     cmd = [sys.executable, __file__, "--worker", kind, "--runs", str(runs), "--seconds", str(args.seconds),
-           "--out", outfile, "--backend", args.backend]
+           "--out", outfile, "--backend", args.backend, "--methods", str(args.methods)]
     if args.device:
         cmd += ["--device", args.device]
     res = subprocess.run(cmd, capture_output=True, text=True)
@@ -195,9 +245,13 @@ def main(argv=None):
     ap.add_argument("--backend", default="numpy", choices=["numpy", "torch"])
     ap.add_argument("--device", default=None)
     ap.add_argument("--skip-museval", action="store_true")
-    ap.add_argument("--worker", choices=["museval", "ours"], help=argparse.SUPPRESS)
+    ap.add_argument("--track-only", action="store_true", help="only the TrackEvaluator measurement")
+    ap.add_argument("--methods", type=int, default=3, help="estimate sets scored by the TrackEvaluator worker")
+    ap.add_argument("--worker", choices=["museval", "ours", "track"], help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.worker == "track":
+        return track_worker(args)
     if args.worker:
         return worker(args)
     if not TRACK.is_dir():
@@ -212,6 +266,20 @@ def main(argv=None):
 
         device_name = torch.cuda.get_device_name(torch.device(args.device))
     with tempfile.TemporaryDirectory() as tmp:
+        track = run_worker("track", 1, args, os.path.join(tmp, "track.npz"))
+        track_lines = [
+            f"TrackEvaluator (float32 x.T views, {'derived' if track['derived'] else 'explicit'} accompaniment): "
+            f"first method {track['times'][0]:.2f} s; each additional method median "
+            f"{statistics.median(track['times'][1:]) if len(track['times']) > 1 else float('nan'):.2f} s "
+            f"{['%.2f' % t for t in track['times'][1:]]}",
+            f"TrackEvaluator peak RSS above loaded inputs over {len(track['times'])} methods: "
+            f"{(track['peak_kb'] - track['rss_after_load_kb']) / 1024:.0f} MiB",
+        ]
+        if args.track_only:
+            print("\n".join(["", "=== BSS Eval benchmark summary (TrackEvaluator) ===",
+                             f"track: 80s Rock preview tiled to {args.seconds:.0f} s, stereo 44.1 kHz",
+                             f"machine: {os.cpu_count()} CPU cores; backend {args.backend}"] + track_lines))
+            return
         ours = run_worker("ours", args.runs, args, os.path.join(tmp, "ours.npz"))
         theirs = None
         if not args.skip_museval:
@@ -227,7 +295,7 @@ def main(argv=None):
         f"mssoracle evaluate: median {t_ours:.2f} s of {len(ours['times'])} runs {['%.2f' % t for t in ours['times']]}",
         f"mssoracle peak RSS above loaded inputs: {mem_ours:.0f} MiB" + ("" if ours["peak_reset"] else " (peak not resettable: includes loading)"),
         f"mssoracle Evaluator, one more method (both calls, references prepared): median {t_extra:.2f} s",
-    ]
+    ] + track_lines
     if theirs:
         t_mus = statistics.median(theirs["times"])
         mem_mus = (theirs["peak_kb"] - theirs["rss_after_load_kb"]) / 1024

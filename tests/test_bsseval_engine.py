@@ -9,7 +9,7 @@ import pytest
 
 import museval_ref
 from conftest import SHARED
-from mssoracle.bsseval import COND_WARN, Evaluator, IllConditionedWarning, evaluate, framing
+from mssoracle.bsseval import COND_WARN, Evaluator, IllConditionedWarning, evaluate, framing, solvers
 from mssoracle.errors import AudioError, ParameterError, SilentSourceError
 
 METRICS = ("SDR", "ISR", "SIR", "SAR")
@@ -327,29 +327,27 @@ def test_torch_matches_numpy(case):
 
 
 def _gram_parts(nsrc=3, nchan=2, n=6000, F=512, seed=0):
-    from scipy.linalg import toeplitz
-
-    from mssoracle.bsseval import engine
+    from mssoracle.bsseval.kernels import NumpyOps
+    from mssoracle.bsseval.signals import Signals
 
     ref, est = _pair(nsrc=nsrc, nsampl=n, nchan=nchan, seed=seed)
-    ops = engine._NumpyOps()
-    r = ops.seg_corr(ref, [ref, est], np.array([0]), n, F)[0]
+    rr, rd = NumpyOps().seg_corr(Signals(list(ref)), [Signals(list(ref)), Signals(list(est))], np.array([0]), n, F)
+    rr, rd = rr[0], rd[0]
     nx = nsrc * nchan
-    rr, rd = r[:, :nx], r[:, nx:]
     D = np.ascontiguousarray(rd.transpose(0, 2, 1)).reshape(nx * F, nx)
-    return engine, rr, D, engine._gram(rr, toeplitz)
+    return solvers, rr, D, solvers.gram(rr)
 
 
 def test_levinson_matches_dense_solve_and_condition():
     import scipy.linalg
 
-    engine, rr, D, G = _gram_parts()
-    lev = engine._LevinsonFactor(rr)
+    _, rr, D, G = _gram_parts()
+    lev = solvers.LevinsonFactor(rr)
     X = lev.solve(D)
-    Gr = G + engine._EPS * np.eye(G.shape[0])
+    Gr = G + solvers.EPS * np.eye(G.shape[0])
     want = scipy.linalg.solve(Gr, D, assume_a="pos")
     np.testing.assert_allclose(X, want, rtol=0, atol=1e-9 * np.abs(want).max())
-    dense = engine._Factor(G.copy(), scipy.linalg)
+    dense = solvers.DenseFactor(G.copy(), scipy.linalg)
     assert dense.kind == "chol"
     assert 0.5 < lev.cond / dense.cond < 2.0  # same Hager-Higham estimator as LAPACK's pocon
     # the block Toeplitz product used by the residual check
@@ -357,20 +355,18 @@ def test_levinson_matches_dense_solve_and_condition():
     R = np.ascontiguousarray(rr.transpose(2, 0, 1))
     x = np.random.default_rng(1).standard_normal((p, m, 2))
     dense_prod = G @ x.transpose(1, 0, 2).reshape(m * p, 2)
-    prod = engine._toeplitz_matmul(R, x).transpose(1, 0, 2).reshape(m * p, 2)
+    prod = solvers.toeplitz_matmul(R, x).transpose(1, 0, 2).reshape(m * p, 2)
     np.testing.assert_allclose(prod, dense_prod, rtol=0, atol=1e-9 * np.abs(dense_prod).max())
 
 
 def test_levinson_breakdown_falls_back_to_dense(monkeypatch):
-    from mssoracle.bsseval import engine
-
     ref, est = _pair(nsrc=3, nsampl=8000, seed=5)
     normal = evaluate(ref, est, 4000, 4000)
 
     def broken(self, r):
-        raise engine._Breakdown()
+        raise solvers.Breakdown()
 
-    monkeypatch.setattr(engine._LevinsonFactor, "__init__", broken)
+    monkeypatch.setattr(solvers.LevinsonFactor, "__init__", broken)
     fallback = evaluate(ref, est, 4000, 4000)
     for x, y in zip(normal, fallback):
         np.testing.assert_allclose(x, y, atol=1e-8)
@@ -381,7 +377,7 @@ def test_levinson_breakdown_falls_back_to_dense(monkeypatch):
     ev._ensure_prepared()
     solver = ev._factor_all[0]
     assert solver.kind == "levinson"
-    monkeypatch.setattr(engine._LevinsonFactor, "solve", lambda self, D: (_ for _ in ()).throw(engine._Breakdown()))
+    monkeypatch.setattr(solvers.LevinsonFactor, "solve", lambda self, D: (_ for _ in ()).throw(solvers.Breakdown()))
     again = ev.evaluate(est)
     assert solver.kind == "chol"
     for x, y in zip(normal, again):

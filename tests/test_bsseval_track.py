@@ -1,17 +1,15 @@
 """Track-level BSS Eval (museval's eval_mus_track), museval's JSON format, tidy table, aggregation."""
 
-import importlib
 import json
 import math
-import sys
-import types
 
 import numpy as np
 import pytest
 
 from conftest import SHARED
 from museval_live import fake_track, import_museval
-from mssoracle.bsseval import museval_io
+from mssoracle.bsseval import Evaluator, IllConditionedWarning, evaluate, museval_io
+from mssoracle.bsseval import track as track_module
 from mssoracle.bsseval.museval_io import (
     TrackScores, aggregate, aggregate_frames, load_track_scores, museval_schema, quantize)
 from mssoracle.bsseval.track import (
@@ -65,68 +63,59 @@ def _with_acc(stems):
 
 # ------------------------------------------------------------------ engine stand-ins
 class _Counting:
-    """Records Evaluator constructions and evaluate calls."""
+    """Records Evaluator constructions and scored calls."""
     built = []
     calls = []
 
 
-def _install_engine(monkeypatch, cls):
-    """Make ``mssoracle.bsseval.engine.Evaluator`` be ``cls`` (works before/after the engine exists)."""
-    try:
-        engine = importlib.import_module("mssoracle.bsseval.engine")
-        monkeypatch.setattr(engine, "Evaluator", cls)
-    except ImportError:
-        mod = types.ModuleType("mssoracle.bsseval.engine")
-        mod.Evaluator = cls
-        monkeypatch.setitem(sys.modules, "mssoracle.bsseval.engine", mod)
+def _install_engine(monkeypatch, score, cond):
+    """Make TrackEvaluator build Evaluators whose correlations are skipped and whose ``score`` is ``score``.
+
+    ``score(ev, est)`` gets the Evaluator and the estimate Signals; ``cond(ev)`` gives its condition number.
+    """
+    log = _Counting()
+    log.built, log.calls = [], []
+
+    class StandIn(Evaluator):
+        def __init__(self, references, **kw):
+            super().__init__(references, **kw)
+            log.built.append(self.nsrc)
+
+        def correlate(self, est):
+            return None
+
+        def score(self, corr, stats, est=None):
+            log.calls.append(est.nsrc)
+            return score(self, est)
+
+        cond = property(lambda self: cond(self))
+
+    monkeypatch.setattr(track_module, "Evaluator", StandIn)
+    return log
+
+
+def _materialise(sig):
+    """(nsrc, nsampl, nchan) float64 array of a Signals (tests only)."""
+    return sig.gather([0], sig.nsampl)
 
 
 @pytest.fixture
 def museval_engine(monkeypatch, museval):
     """Evaluator backed by live museval.evaluate: TrackEvaluator's plumbing must then equal museval bit for bit."""
-    log = _Counting()
-    log.built, log.calls = [], []
+    def score(ev, est):
+        return museval.evaluate(_materialise(ev.references), _materialise(est), win=ev.win, hop=ev.hop, mode=ev.mode)
 
-    class MusevalEvaluator:
-        def __init__(self, references, *, sample_rate=44100, win=1.0, hop=1.0, mode="v4", **kw):
-            self.refs = np.array(references)
-            self.win, self.hop = int(win * sample_rate), int(hop * sample_rate)
-            self.mode = mode
-            self.cond = 1.0 + len(references)
-            log.built.append(self.refs.shape[0])
-
-        def evaluate(self, estimates):
-            log.calls.append(len(estimates))
-            return museval.evaluate(self.refs, np.array(estimates), win=self.win, hop=self.hop, mode=self.mode)
-
-    _install_engine(monkeypatch, MusevalEvaluator)
-    return log
+    return _install_engine(monkeypatch, score, lambda ev: 1.0 + ev.nsrc)
 
 
 @pytest.fixture
 def fake_engine(monkeypatch):
     """Evaluator returning deterministic fake scores (source index + frame / 10) and counting work."""
-    log = _Counting()
-    log.built, log.calls = [], []
+    def score(ev, est):
+        base = np.arange(est.nsrc)[:, None] + np.arange(ev.nwin)[None, :] / 10
+        return base, base + 100, base + 200, base + 300  # SDR, ISR, SIR, SAR
 
-    class FakeEvaluator:
-        def __init__(self, references, *, sample_rate=44100, win=1.0, hop=1.0, **kw):
-            refs = np.array(references)
-            n = refs.shape[1]
-            w, h = int(win * sample_rate), int(hop * sample_rate)
-            self.nwin = int(np.floor((n - w + h) / h)) if w < n else 1
-            self.cond = 10.0 ** len(references)
-            self.ref_sums = [float(np.sum(r)) for r in refs]
-            log.built.append(len(references))
-
-        def evaluate(self, estimates):
-            log.calls.append(len(estimates))
-            nsrc = len(estimates)
-            base = np.arange(nsrc)[:, None] + np.arange(self.nwin)[None, :] / 10
-            return base, base + 100, base + 200, base + 300  # SDR, ISR, SIR, SAR
-
-    _install_engine(monkeypatch, FakeEvaluator)
-    return log
+    return _install_engine(monkeypatch, score, lambda ev: 10.0 ** ev.nsrc)
 
 
 def _museval_text(museval, stems, estimates, **kw):
@@ -230,7 +219,6 @@ def test_fewer_than_two_targets(museval, museval_engine):
 
 def test_real_engine_matches_museval(museval):
     """The real engine through TrackEvaluator: museval's eval_mus_track numbers."""
-    pytest.importorskip("mssoracle.bsseval.engine")
     stems = _stems(seconds=3)
     refs = _with_acc(stems)
     estimates = _estimates(refs)
@@ -590,14 +578,13 @@ def test_repr_like_museval(museval):
 
 def test_real_engine_silent_target_left_out():
     """on_silent='nan' with the real engine: the others are scored as in a call without the silent target."""
-    engine = pytest.importorskip("mssoracle.bsseval.engine")
     stems = _stems(seconds=2, nchan=1)
     est = _estimates(stems)
     est["bass"] = np.zeros_like(est["bass"])
     with pytest.warns(SilentSourceWarning):
         scores = eval_track(stems, est, sample_rate=SR, on_silent="nan", filters_len=FILTERS)
     kept = ["vocals", "drums", "other"]
-    sdr, isr, sir, sar = engine.evaluate([stems[k] for k in kept], [est[k] for k in kept], win=SR, hop=SR,
+    sdr, isr, sir, sar = evaluate([stems[k] for k in kept], [est[k] for k in kept], win=SR, hop=SR,
                                          filters_len=FILTERS)
     for i, k in enumerate(kept):
         for m, v in (("SDR", sdr), ("ISR", isr), ("SIR", sir), ("SAR", sar)):
@@ -608,10 +595,9 @@ def test_real_engine_silent_target_left_out():
 
 
 def test_engine_warnings_name_track_and_call():
-    engine = pytest.importorskip("mssoracle.bsseval.engine")
     stems = _stems(seconds=2, nchan=1, names=("vocals", "drums"))
     stems["drums"] = stems["vocals"] * 0.5 + 1e-9 * stems["drums"]  # nearly collinear: ill-conditioned
-    with pytest.warns(engine.IllConditionedWarning, match=r"^T: BSS Eval call over vocals, drums: .*ill-cond"):
+    with pytest.warns(IllConditionedWarning, match=r"^T: BSS Eval call over vocals, drums: .*ill-cond"):
         scores = eval_track(stems, _estimates(stems), sample_rate=SR, track_name="T", filters_len=FILTERS)
     assert json.loads(scores.json)["cond"][0]["cond"] > 1e12
     assert (scores.df["cond"] > 1e12).all()

@@ -1,8 +1,24 @@
-"""BSS Eval v4 (museval-exact, fast): :func:`evaluate`, :class:`Evaluator`.
+"""BSS Eval v4 (museval-exact, fast): :func:`evaluate`, :class:`Evaluator`, :class:`TrackEvaluator`.
 
 Arrays follow museval's ``(nsrc, nsampl, nchan)`` convention at this boundary.
+
+Modules (no import cycles; each uses only the public names of the others):
+
+=================  ==========================================================================
+``signals``        block access to caller arrays in float64 (any dtype/strides, numpy/torch),
+                   sums of parts; ``frame_stats`` (finite, silence, per-frame energies)
+``validation``     museval's input conventions and checks, framing
+``kernels``        numpy correlation kernels, their plan, bilinear combination
+``kernels_torch``  the torch twin (same plan), on the estimates' device
+``solvers``        Gram matrix, block Levinson and dense factorisations (host, float64)
+``evaluator``      ``Evaluator`` and ``evaluate`` (museval's ``evaluate``)
+``track``          ``TrackEvaluator``/``eval_track`` (museval's ``eval_mus_track``)
+``museval_io``     ``TrackScores`` (museval's JSON, tidy table), aggregation
+``engine``         compatibility re-exports
+=================  ==========================================================================
 """
 
-from .engine import COND_WARN, Evaluator, IllConditionedWarning, evaluate, framing  # noqa: F401
+from .evaluator import COND_WARN, Evaluator, IllConditionedWarning, evaluate  # noqa: F401
+from .validation import framing  # noqa: F401
 from .track import TrackEvaluator, eval_track, plan_evaluations, SilentSourceWarning, FewTargetsWarning  # noqa: E402,F401
 from .museval_io import TrackScores, load_track_scores, aggregate, aggregate_frames  # noqa: E402,F401

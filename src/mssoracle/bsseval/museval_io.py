@@ -13,13 +13,22 @@ A track's scores are stored as museval's ``TrackStore`` writes them::
       "museval_version": "0.4.1",
       "config": {...},     # mssoracle: the caller's description of what was scored
       "bsseval": {...},    # mssoracle: the scoring parameters (win, hop, mode, backend, version...)
-      "cond": [...]        # mssoracle: one entry per BSS Eval call (sources, condition number)
+      "cond": [...],       # mssoracle: one entry per BSS Eval call (sources, condition number)
+      "track_metrics": [   # mssoracle: whole-track metrics (only when some were added)
+        {"name": "vocals", "time": 0.0, "duration": 240.0, "metrics": {"SI-SDR": 7.1}}, ...
+      ]
     }
+
+A target may carry framewise metrics besides museval's four (any name, in each
+frame's ``"metrics"``; museval's readers melt only SDR/SAR/ISR/SIR and ignore
+them) and whole-track metrics (under ``"track_metrics"``, which museval's
+readers ignore): :meth:`TrackScores.add_metric`.  The tidy table
+(:attr:`TrackScores.df`) holds them all.
 
 Every metric value is rounded as museval rounds it (``Decimal(x).quantize(Decimal(".00001"))``,
 round-half-even on the exact binary value) and ±inf is written as ``NaN``; the
 text is byte-identical to museval's for the keys museval writes (``indent=2``,
-``allow_nan``).  The three extra top-level keys are allowed by museval's
+``allow_nan``).  The extra top-level keys are allowed by museval's
 ``musdb.schema.json`` (it sets no ``additionalProperties``), and museval's own
 readers (``json2df``, ``EvalStore.add_eval_dir``) ignore them.
 """
@@ -27,7 +36,6 @@ readers (``json2df``, ``EvalStore.add_eval_dir``) ignore them.
 import json
 import math
 import uuid
-import warnings
 from decimal import Decimal
 from pathlib import Path
 
@@ -144,6 +152,15 @@ class TrackScores:
         ``excluded`` (targets left out because their reference or estimate is
         silent), ``cond`` (condition-number estimate of the reference Gram
         matrix, NaN when the call did not happen).
+    track_metrics : list of dict
+        Whole-track metrics: ``{"name": target, "time": 0.0, "duration": seconds,
+        "metrics": {metric: value}}`` (see :meth:`add_metric`).
+    warnings : list of dict
+        Warnings of the scoring (not written to the JSON): ``{"track", "call",
+        "category", "message"}``; ``call`` is the comma-joined sources of the BSS
+        Eval call concerned (empty for the track), ``category`` the warning class name.
+    duration : float or None
+        Track length in seconds (the ``duration`` of whole-track metrics).
     """
 
     def __init__(self, track_name, *, win=1.0, hop=1.0, method=None, config=None, bsseval=None,
@@ -155,6 +172,9 @@ class TrackScores:
         self.bsseval = bsseval
         self.method = method
         self.cond = []
+        self.track_metrics = []
+        self.warnings = []
+        self.duration = None
         if frames_agg == "median":
             self.frames_agg = np.nanmedian
         elif frames_agg == "mean":
@@ -171,20 +191,62 @@ class TrackScores:
         ----------
         target_name : str
         values : dict
-            ``{"SDR": (nwin,), "SIR": (nwin,), "SAR": (nwin,), "ISR": (nwin,)}``
-            sequences of floats.
+            metric name -> ``(nwin,)`` sequence of floats: museval's
+            ``{"SDR", "SIR", "SAR", "ISR"}`` (written in that order) and any other
+            framewise metric (written after them, in the given order).
         """
-        n = len(values["SDR"])
-        if any(len(values[m]) != n for m in METRICS):
-            raise ValueError(f"{target_name}: SDR, SIR, SAR and ISR must have the same number of frames")
+        names = [m for m in METRICS if m in values] + [m for m in values if m not in METRICS]
+        if not names:
+            raise ValueError(f"{target_name}: no metric given")
+        n = len(values[names[0]])
+        if any(len(values[m]) != n for m in names):
+            raise ValueError(f"{target_name}: {', '.join(names)} must have the same number of frames")
         frames = []
         for i in range(n):
             frames.append({
                 "time": i * self.hop,
                 "duration": self.win,
-                "metrics": {m: quantize(values[m][i]) for m in METRICS},
+                "metrics": {m: quantize(values[m][i]) for m in names},
             })
         self.scores["targets"].append({"name": target_name, "frames": frames})
+
+    def add_metric(self, target, metric, values, *, framewise=True):
+        """Add one metric of one target (the seam of the metric registry).
+
+        Parameters
+        ----------
+        target : str
+        metric : str
+            Any name (museval's four are written in museval's order, others after).
+        values : sequence of float or float
+            ``framewise=True``: one value per frame (``(nwin,)``); the target is
+            created (frames at ``i * hop``) when it has no scores yet, else the
+            frame count must match.  ``framewise=False``: one value for the whole
+            track, stored under ``"track_metrics"`` (``time`` 0, ``duration`` the
+            track length when known).
+
+        Values are rounded as museval rounds its metrics (:func:`quantize`).
+        """
+        target, metric = str(target), str(metric)
+        if not framewise:
+            value = float(np.asarray(values, dtype=float).reshape(()))
+            for entry in self.track_metrics:
+                if entry["name"] == target:
+                    entry["metrics"][metric] = quantize(value)
+                    return
+            self.track_metrics.append({"name": target, "time": 0.0, "duration": self.duration,
+                                       "metrics": {metric: quantize(value)}})
+            return
+        values = np.asarray(values, dtype=float).reshape(-1)
+        for t in self.scores["targets"]:
+            if t["name"] == target:
+                if len(t["frames"]) != len(values):
+                    raise ValueError(f"{target}: {metric} has {len(values)} frame(s), the target has "
+                                     f"{len(t['frames'])}")
+                for f, v in zip(t["frames"], values):
+                    f["metrics"][metric] = quantize(v)
+                return
+        self.add_target(target, {metric: values})
 
     def add_evaluation(self, sources, scored, cond, excluded=None):
         """Record one BSS Eval call (see :attr:`cond`)."""
@@ -207,19 +269,37 @@ class TrackScores:
     def __len__(self):
         return len(self.scores["targets"])
 
+    def metrics(self, target=None):
+        """Names of the framewise metrics (of ``target``, or of any target), in the file's order."""
+        names = {}
+        for t in self.scores["targets"]:
+            if target is None or t["name"] == target:
+                for f in t["frames"]:
+                    names.update(dict.fromkeys(f["metrics"]))
+        return list(names)
+
     def values(self, target):
         """Frame-wise scores of ``target`` as float arrays (rounded; NaN for ±inf).
 
         Returns
         -------
         dict
-            metric name -> ``np.ndarray`` of shape ``(nwin,)``.
+            metric name -> ``np.ndarray`` of shape ``(nwin,)``: museval's four
+            (NaN arrays when absent) and any other framewise metric of the target.
         """
         for t in self.scores["targets"]:
             if t["name"] == target:
+                names = list(METRICS) + [m for m in self.metrics(target) if m not in METRICS]
                 return {m: np.array([_to_float(f["metrics"].get(m)) for f in t["frames"]], dtype=float)
-                        for m in METRICS}
+                        for m in names}
         raise KeyError(target)
+
+    def track_values(self, target):
+        """Whole-track metrics of ``target``: metric name -> float (empty when none)."""
+        for entry in self.track_metrics:
+            if entry["name"] == target:
+                return {m: _to_float(v) for m, v in entry["metrics"].items()}
+        return {}
 
     def target_cond(self, target):
         """Condition estimate of the BSS Eval call ``target``'s scores come from (NaN if none)."""
@@ -238,6 +318,9 @@ class TrackScores:
         out.frames_agg = self.frames_agg
         out.cond = [dict(c) for c in self.cond]
         out.scores["targets"] = [t for t in self.scores["targets"] if t["name"] in keep]
+        out.track_metrics = [t for t in self.track_metrics if t["name"] in keep]
+        out.warnings = list(self.warnings)
+        out.duration = self.duration
         return out
 
     # ------------------------------------------------------------ output
@@ -252,6 +335,8 @@ class TrackScores:
             d["bsseval"] = self.bsseval
         if self.cond:
             d["cond"] = self.cond
+        if self.track_metrics:
+            d["track_metrics"] = self.track_metrics
         return d
 
     @property
@@ -285,8 +370,10 @@ class TrackScores:
         Columns ``method, track, target, metric, time, score, cond``.  Scores
         are the file's (rounded to 1e-5, ±inf as NaN), exactly what museval's
         ``TrackStore.df`` holds; rows are in museval's order (metric-major:
-        SDR, SAR, ISR, SIR; then targets; then frames).  ``cond`` is the
-        condition estimate of the BSS Eval call the target's scores come from.
+        SDR, SAR, ISR, SIR; then targets; then frames), followed by the other
+        framewise metrics (same layout) and the whole-track metrics (one row
+        each, ``time`` 0).  ``cond`` is the condition estimate of the BSS Eval
+        call the target's scores come from.
         """
         import pandas as pd
 
@@ -296,9 +383,14 @@ class TrackScores:
         method = "" if method is None else str(method)
         rows = {c: [] for c in COLUMNS}
         per_target = [(t["name"], self.values(t["name"]), [float(f["time"]) for f in t["frames"]],
-                       self.target_cond(t["name"])) for t in self.scores["targets"]]
-        for metric in DF_METRICS:
-            for name, vals, times, cond in per_target:
+                       self.target_cond(t["name"]), set(self.metrics(t["name"])))
+                      for t in self.scores["targets"]]
+        present = self.metrics()
+        extra = [m for m in present if m not in DF_METRICS]
+        for metric in [m for m in DF_METRICS if m in present] + extra:
+            for name, vals, times, cond, has in per_target:
+                if metric not in has:
+                    continue
                 n = len(times)
                 rows["method"] += [method] * n
                 rows["track"] += [self.track_name] * n
@@ -307,6 +399,16 @@ class TrackScores:
                 rows["time"] += times
                 rows["score"] += vals[metric].tolist()
                 rows["cond"] += [cond] * n
+        for entry in self.track_metrics:
+            cond = self.target_cond(entry["name"])
+            for metric, value in entry["metrics"].items():
+                rows["method"].append(method)
+                rows["track"].append(self.track_name)
+                rows["target"].append(entry["name"])
+                rows["metric"].append(metric)
+                rows["time"].append(float(entry.get("time") or 0.0))
+                rows["score"].append(_to_float(value))
+                rows["cond"].append(cond)
         df = pd.DataFrame(rows, columns=COLUMNS)
         df["time"] = df["time"].astype(float)
         df["score"] = df["score"].astype(float)
@@ -324,10 +426,9 @@ class TrackScores:
         out = {}
         for name in self.targets:
             vals = self.values(name)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN target
-                out[name] = {m: float(self.frames_agg(vals[m])) if len(vals[m]) else math.nan
-                             for m in PRINT_METRICS}
+            # an all-NaN target aggregates to NaN (without numpy's all-NaN RuntimeWarning)
+            out[name] = {m: float(self.frames_agg(vals[m])) if np.any(~np.isnan(vals[m])) else math.nan
+                         for m in PRINT_METRICS}
         return out
 
     def __repr__(self):
@@ -448,6 +549,12 @@ def load_track_scores(path, *, track_name=None, method=None):
     if "museval_version" not in doc:
         scores.scores.pop("museval_version", None)
     scores.cond = list(doc.get("cond") or [])
+    scores.track_metrics = list(exact.get("track_metrics") or [])
+    for entry in scores.track_metrics:
+        entry["time"] = _plain(entry.get("time", 0.0))
+        entry["duration"] = _plain(entry.get("duration"))
+    if scores.track_metrics and scores.track_metrics[0].get("duration") is not None:
+        scores.duration = scores.track_metrics[0]["duration"]
     return scores
 
 
@@ -472,6 +579,15 @@ def _check_doc(doc):
             for m, v in f["metrics"].items():
                 if not isinstance(v, (int, float, Decimal)) or isinstance(v, bool):
                     return f'target {t["name"]!r}: metric {m} is not a number'
+    tm = doc.get("track_metrics", [])
+    if not isinstance(tm, list):
+        return '"track_metrics" is not a list'
+    for e in tm:
+        if not isinstance(e, dict) or not isinstance(e.get("name"), str) or not isinstance(e.get("metrics"), dict):
+            return 'a "track_metrics" entry without "name" and "metrics"'
+        for m, v in e["metrics"].items():
+            if not isinstance(v, (int, float, Decimal)) or isinstance(v, bool):
+                return f'track metric {m} of {e["name"]!r} is not a number'
     return None
 
 
