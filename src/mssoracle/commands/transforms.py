@@ -1,7 +1,6 @@
 """``mssoracle transforms [SPEC...]``: the registered kinds and scales, or the size and resolution of
 transforms before running them."""
 
-import math
 import sys
 
 from .. import validators
@@ -120,10 +119,8 @@ def run(args):
     if not args.specs:
         print("\n".join(list_registered()))
         return 0
-    if not (args.duration > 0 and math.isfinite(args.duration)):
-        raise ParameterError(f"--duration must be a positive number of seconds, got {args.duration}")
-    if not args.max_memory > 0:
-        raise ParameterError(f"--max-memory must be > 0 GB, got {args.max_memory}")
+    validators.seconds(args.duration, "--duration")
+    validators.number(args.max_memory, "--max-memory (GB)", minimum=0, strict=True)
     # validate every spec first, so that a bad one fails before any output
     for spec in args.specs:
         from_spec(spec, sample_rate=args.sample_rate)
