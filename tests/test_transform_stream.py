@@ -125,3 +125,29 @@ def test_stream_torch(spec, sr, native, small_blocks, monkeypatch):
         st.finish(out)
         assert out.dtype == tdtype
         np.testing.assert_allclose(out.numpy(), xn, atol=10 * RTOL[dtype] * float(np.abs(xn).max()))
+
+
+@pytest.mark.parametrize("spec", ["stft:2048:512", "slicq:bark:262:32.9"])
+def test_stream_memory_does_not_grow_with_length(spec):
+    """A stream holds one block's coefficients: its peak (numpy allocations, tracemalloc) is the same for 30 s
+    and 90 s of stereo float32 and far below the whole track's coefficients (~130 MB at 90 s)."""
+    import tracemalloc
+
+    t = from_spec(spec)
+    peaks = []
+    for seconds in (30, 90):
+        L = seconds * 44100
+        x = np.random.default_rng(0).standard_normal((2, L), dtype=np.float32)
+        out = np.zeros_like(x)
+        st = t.stream(L)
+        st.forward(x, st.blocks[0])  # plans and windows built outside the measurement
+        tracemalloc.start()
+        for b in st.blocks:
+            st.inverse_add(st.forward(x, b), b, out)
+        st.finish(out)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        bins = [t.n_bins] if spec.startswith("stft") else [len(lay["bands"]) for lay in t.layout(L)]
+        whole = 2 * 8 * sum(b * n for b, n in zip(bins, st.frames))  # stereo complex64, whole track
+    assert peaks[1] < 1.1 * peaks[0] + 1e6
+    assert peaks[1] < 40e6 < whole / 3
