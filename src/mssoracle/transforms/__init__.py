@@ -22,25 +22,28 @@ __all__ = ["Transform", "Stream", "WholeStream", "Block", "BLOCK_SAMPLES", "from
 KINDS = TRANSFORMS
 
 
-def from_spec(spec, *, sample_rate=44100):
+def from_spec(spec, *, sample_rate=None):
     """Build a transform from a spec string.
 
     Parameters
     ----------
     spec : str or Transform
         ``KIND[:ARGS]``, KIND a registered kind (``stft``, ``nsgt``, ``slicq``).
-        A :class:`Transform` is returned as it is when its rate is ``sample_rate``
-        (else :meth:`Transform.at_rate`).
-    sample_rate : int
-        Sampling rate of the signals it will see (Hz); rate-dependent defaults
-        (fmax = Nyquist, sllen/trlen) are resolved at it.
+        A :class:`Transform` is returned as it is, or :meth:`Transform.at_rate`
+        when ``sample_rate`` is given.
+    sample_rate : int, optional
+        Sampling rate of the signals it will see (Hz, default 44100 for a spec
+        string); rate-dependent defaults (fmax = Nyquist, sllen/trlen) are
+        resolved at it.
 
     Returns
     -------
     Transform
     """
     if isinstance(spec, Transform):
-        return spec.at_rate(sample_rate)
+        return spec if sample_rate is None else spec.at_rate(sample_rate)
+    if sample_rate is None:
+        sample_rate = 44100
     if not isinstance(spec, str) or not spec.strip():
         raise ParameterError(f"transform spec must be a non-empty string, got {spec!r}")
     kind = spec.strip().split(":", 1)[0].lower()

@@ -119,7 +119,7 @@ from ..errors import ParameterError
 from ..specs import parse_colon_spec
 from . import backend
 from . import nsgt_kernels as kernels
-from .base import BLOCK_SAMPLES, Block, Stream, Transform, WholeStream, register_transform
+from .base import BLOCK_SAMPLES, Block, Stream, Transform, register_transform
 from .nsgt_plan import PLANS, next_even_smooth, slice_window
 from .scales import SCALE_KINDS, Scale
 
