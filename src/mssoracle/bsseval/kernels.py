@@ -32,7 +32,7 @@ __all__ = ["CHUNK_SAMPLES", "NFFT_BLOCK", "block_plan", "segment_chunks", "paral
            "corr_segments", "straddles", "correlations", "combine_corr"]
 
 #: samples per task of the correlation pass (bounds the working memory)
-CHUNK_SAMPLES = 1 << 18
+CHUNK_SAMPLES = 1 << 17
 #: block FFT size of the correlation pass
 NFFT_BLOCK = 4096
 #: complex accumulator bytes per task
@@ -180,16 +180,15 @@ class NumpyOps:
         ni = len(offs)
         nsrc, N, nchan = s.shape
         nb = nfft // 2 + 1
-        dst = Lg
         dof = int(offs[1] - offs[0]) if ni > 1 else 0
-        it = s.itemsize
+        ss, ts, cs = s.strides  # a gathered buffer, or a view of the caller's float64 stack
         base = s[:, int(offs[0]) :]
         if width == nfft and not conj_t:
             # strided view (nseg, width, nblocks, nsrc, nchan), no copy; FFT along axis 1
             v = np.lib.stride_tricks.as_strided(
                 base,
                 shape=(ns, width, ni, nsrc, nchan),
-                strides=(dst * nchan * it, nchan * it, dof * nchan * it, N * nchan * it, it),
+                strides=(Lg * ts, ts, dof * ts, ss, cs),
                 writeable=False,
             )
             return self.fft.rfft(v, axis=1, workers=wk).reshape(ns, nb, ni, nsrc * nchan)
@@ -207,7 +206,7 @@ class NumpyOps:
         v = np.lib.stride_tricks.as_strided(
             base,
             shape=(ns, ni, nsrc, nchan, width),
-            strides=(dst * nchan * it, dof * nchan * it, N * nchan * it, it, nchan * it),
+            strides=(Lg * ts, dof * ts, ss, cs, ts),
             writeable=False,
         )
         np.copyto(buf[0][..., :width], v)

@@ -50,8 +50,10 @@ class Signals:
         Length the sources are read at (default: the first part's length).
     """
 
-    def __init__(self, parts, sources=None, nsampl=None):
+    def __init__(self, parts, sources=None, nsampl=None, stack=None):
         self.parts = list(parts)
+        #: a C-contiguous float64 ``(nsrc, nsampl, nchan)`` array whose rows are the parts, when there is one
+        self.stack = stack
         if sources is None:
             sources = [(i,) for i in range(len(self.parts))]
         self.sources = [tuple(int(i) for i in s) for s in sources]
@@ -82,7 +84,23 @@ class Signals:
 
     def with_length(self, nsampl):
         """The same sources read at ``nsampl`` samples (zero padded or cut)."""
-        return Signals(self.parts, self.sources, nsampl)
+        return Signals(self.parts, self.sources, nsampl,
+                       stack=self.stack[:, :nsampl] if self.stack is not None and nsampl <= self.nsampl else None)
+
+    def _stack_view(self, a, b):
+        """``stack[:, a:b]`` (no copy) when the sources are the float64 stack's rows and ``[a, b)`` is inside."""
+        if (self.stack is not None and 0 <= a and b <= self.stack.shape[1]
+                and self.sources == [(i,) for i in range(len(self.parts))]):
+            return self.stack[:, a:b]
+        return None
+
+    def block(self, j, a, b):
+        """Samples ``[a, b)`` of source ``j``: a view of the caller's part when it is the only one and
+        covers the range (any dtype: callers compute with ``dtype=float64``), else a float64 copy."""
+        src = self.sources[j]
+        if len(src) == 1 and 0 <= a and b <= min(self.nsampl, self.parts[src[0]].shape[0]):
+            return self.parts[src[0]][a:b]
+        return self.fill(self.empty(b - a, nsrc=1, device=self.device), a, b, src=[j])[0]
 
     # ----------------------------------------------------------------- reading
     def _part_block(self, p, a, b):
@@ -147,8 +165,13 @@ class Signals:
         torch on ``device``); zeros outside ``[0, nsampl)``.
         """
         starts = np.asarray(starts, dtype=np.int64)
+        contiguous = len(starts) == 1 or bool(np.all(np.diff(starts) == width))
+        if contiguous and device is None:
+            view = self._stack_view(int(starts[0]), int(starts[0]) + len(starts) * width)
+            if view is not None:
+                return view
         out = self.empty(len(starts) * width, device=device)
-        if len(starts) > 1 and np.all(np.diff(starts) == width):
+        if len(starts) > 1 and contiguous:
             return self.fill(out, int(starts[0]), int(starts[0]) + len(starts) * width)
         for i, s in enumerate(starts):
             self.fill(out[:, i * width : (i + 1) * width], int(s), int(s) + width)
@@ -217,37 +240,42 @@ def frame_stats(sig, starts, stops, *, ref=None, energy=True):
     device = sig.device if sig.on_torch else (ref.device if ref is not None and ref.on_torch else None)
     chunk_edges = np.arange(0, nsampl, STATS_BLOCK, dtype=np.int64)
     for c0 in chunk_edges:
-        c1 = min(nsampl, int(c0) + STATS_BLOCK)
+        c0 = int(c0)
+        c1 = min(nsampl, c0 + STATS_BLOCK)
         i0, i1 = np.searchsorted(bps, [c0, c1])
         local = bps[i0:i1] - c0  # starts of the elementary intervals of this block
-        n = c1 - int(c0)
-        v = sig.fill(sig.empty(n, device=device), int(c0), c1)
-        r = ref.fill(ref.empty(n, device=device), int(c0), c1) if ref is not None else None
+        n = c1 - c0
         for j in range(nsrc):
-            x = v[j]
-            cs = x[:, 0].clone() if device is not None else x[:, 0].copy()
+            x = sig.block(j, c0, c1)
+            r = ref.block(j, c0, c1) if ref is not None else None
+            if device is not None:
+                _torch_stats(x, r, local, n, device, j, i0, i1, el_nz, el_e, el_d, finite, energy)
+                continue
+            # float64 arithmetic whatever the input dtype (ufuncs with dtype=, no block copies)
+            cs = np.array(x[:, 0], dtype=np.float64)
             for c in range(1, nchan):
-                cs += x[:, c]
-            nzj = _segment_sums((cs != 0), local, n, device)
-            el_nz[j, i0:i1] = nzj
+                np.add(cs, x[:, c], out=cs, dtype=np.float64)
+            el_nz[j, i0:i1] = np.add.reduceat(cs != 0, local, dtype=np.float64)
             if energy or r is not None:
-                sq = x[:, 0] * x[:, 0]
+                sq = np.multiply(x[:, 0], x[:, 0], dtype=np.float64)
                 for c in range(1, nchan):
-                    sq += x[:, c] * x[:, c]
-                ej = _segment_sums(sq, local, n, device)
+                    np.multiply(x[:, c], x[:, c], out=cs, dtype=np.float64)
+                    sq += cs
+                ej = np.add.reduceat(sq, local)
                 if energy:
                     el_e[j, i0:i1] = ej
                 if not np.isfinite(ej.sum()):
-                    finite[j] &= bool(_all_finite(x, device))
+                    finite[j] &= bool(np.isfinite(x).all())
             else:
-                finite[j] &= bool(_all_finite(x, device))
+                finite[j] &= bool(np.isfinite(x).all())
             if r is not None:
-                d = x - r[j]
-                sq = d[:, 0] * d[:, 0]
+                sq = np.subtract(x[:, 0], r[:, 0], dtype=np.float64)
+                sq *= sq
                 for c in range(1, nchan):
-                    sq += d[:, c] * d[:, c]
-                el_d[j, i0:i1] = _segment_sums(sq, local, n, device)
-        del v, r
+                    np.subtract(x[:, c], r[:, c], out=cs, dtype=np.float64)
+                    cs *= cs
+                    sq += cs
+                el_d[j, i0:i1] = np.add.reduceat(sq, local)
     # elementary intervals -> frames (each frame is a run of consecutive intervals)
     ia = np.searchsorted(bps, np.clip(starts, 0, nsampl))
     ib = np.searchsorted(bps, np.clip(stops, 0, nsampl))
@@ -263,6 +291,27 @@ def _frames_from_elementary(el, ia, ib, nwin):
         sel = ia + m < ib
         out[:, sel] += el[:, (ia + m)[sel]]
     return out
+
+
+def _torch_stats(x, r, local, n, device, j, i0, i1, el_nz, el_e, el_d, finite, energy):
+    torch = _torch()
+
+    def dev(a):
+        return (a if is_torch(a) else torch.from_numpy(np.asarray(a))).to(device=device, dtype=torch.float64)
+
+    x = dev(x)
+    nchan = x.shape[1]
+    cs = x.sum(dim=1) if nchan > 1 else x[:, 0]
+    el_nz[j, i0:i1] = _segment_sums(cs != 0, local, n, device)
+    sq = (x * x).sum(dim=1)
+    ej = _segment_sums(sq, local, n, device)
+    if energy:
+        el_e[j, i0:i1] = ej
+    if not np.isfinite(ej.sum()):
+        finite[j] &= bool(torch.isfinite(x).all())
+    if r is not None:
+        d = x - dev(r)
+        el_d[j, i0:i1] = _segment_sums((d * d).sum(dim=1), local, n, device)
 
 
 def _segment_sums(vals, local, n, device):

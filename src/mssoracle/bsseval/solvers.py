@@ -29,11 +29,33 @@ class CondFromRcond:
 
     @property
     def cond(self):
+        """``1 / rcond``, to 6 significant digits.
+
+        An estimate (LAPACK's is good to a factor of ~3); its last bits depend on the
+        alignment of LAPACK's internal work arrays, so it is rounded to keep results
+        reproducible.
+        """
         if self.rcond is None:
             return float("nan")
         if self.rcond <= 0:
             return float("inf")
-        return 1.0 / self.rcond
+        return float(f"{1.0 / self.rcond:.6g}")
+
+
+def aligned_fortran(a):
+    """A Fortran-ordered float64 copy of ``a`` on a 64-byte boundary.
+
+    OpenBLAS's level-1/2 kernels (used by LAPACK's triangular solves and condition
+    estimates) take alignment-dependent code paths; f2py would otherwise copy C-ordered
+    inputs to buffers of varying alignment, and the last bits of the results would
+    depend on where those land.  Passing aligned Fortran arrays makes them reproducible.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    buf = np.empty(a.size + 8)
+    off = (-buf.ctypes.data % 64) // 8
+    out = buf[off : off + a.size].reshape(a.shape[::-1]).T
+    out[...] = a
+    return out
 
 
 class DenseFactor(CondFromRcond):
@@ -54,7 +76,7 @@ class DenseFactor(CondFromRcond):
 
     def _factor(self, G, n, anorm, linalg):
         try:
-            self.c = linalg.cholesky(G, lower=True, overwrite_a=False, check_finite=False)
+            self.c = aligned_fortran(linalg.cholesky(G, lower=True, overwrite_a=False, check_finite=False))
             try:
                 rc, info = linalg.lapack.dpocon(self.c, anorm, uplo="L")
                 self.rcond = float(rc) if info == 0 else None
@@ -65,7 +87,7 @@ class DenseFactor(CondFromRcond):
             pass
         # not numerically positive definite: LU with partial pivoting, as np.linalg.solve
         # LAPACK's getrf directly: scipy's lu_factor would warn on an exactly singular G
-        lu, piv, _ = linalg.lapack.dgetrf(G)
+        lu, piv, _ = linalg.lapack.dgetrf(aligned_fortran(G), overwrite_a=1)
         if np.any(np.diag(lu) == 0):
             self.kind = "lstsq"
             G.flat[:: n + 1] -= EPS
@@ -83,9 +105,11 @@ class DenseFactor(CondFromRcond):
     def solve(self, D):
         with threads.single_threaded_blas():
             if self.kind == "chol":
-                return self.linalg.cho_solve((self.c, True), D, check_finite=False)
+                x, info = self.linalg.lapack.dpotrs(self.c, aligned_fortran(D), lower=1, overwrite_b=1)
+                return x
             if self.kind == "lu":
-                return self.linalg.lu_solve(self.lu, D, check_finite=False)
+                x, info = self.linalg.lapack.dgetrs(self.lu[0], self.lu[1], aligned_fortran(D), overwrite_b=1)
+                return x
             return np.linalg.lstsq(self.G, D, rcond=None)[0]
 
 

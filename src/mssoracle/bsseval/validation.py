@@ -81,7 +81,8 @@ def as_sources(x, name):
         arr = arr[:, :, None]
     if arr.shape[0] == 0 or arr.shape[1] == 0 or arr.shape[2] == 0:
         return _empty(arr, name)
-    return Signals([arr[j] for j in range(arr.shape[0])], nsampl=arr.shape[1])
+    stack = arr if (isinstance(arr, np.ndarray) and arr.dtype == np.float64 and arr.flags.c_contiguous) else None
+    return Signals([arr[j] for j in range(arr.shape[0])], nsampl=arr.shape[1], stack=stack)
 
 
 class _EmptySignals(Signals):
