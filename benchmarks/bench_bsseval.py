@@ -202,6 +202,10 @@ def track_worker(args):
     has_derived = "derived" in inspect.signature(TrackEvaluator.evaluate).parameters
     rss0 = _status_kb("VmRSS")
     peak_reset = reset_peak()
+    if args.tracemalloc:  # numpy's allocations are traced: the live peak, without allocator retention
+        import tracemalloc
+
+        tracemalloc.start()
     t = time.perf_counter()
     ev = TrackEvaluator({k: stems[i].T for i, k in enumerate(STEMS)}, sample_rate=SR, track_name="bench",
                         backend=args.backend, device=args.device)
@@ -220,14 +224,20 @@ def track_worker(args):
         if m == 0:
             sdr = {k: scores.values(k)["SDR"] for k in scores.targets}
     peak = _status_kb("VmHWM")
+    traced = None
+    if args.tracemalloc:
+        traced = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
     np.savez(args.out, **sdr)
     print(json.dumps(dict(times=times, rss_after_load_kb=rss0, peak_kb=peak, peak_reset=peak_reset,
-                          derived=has_derived)))
+                          derived=has_derived, traced_mib=traced)))
 
 
 def run_worker(kind, runs, args, outfile):
     cmd = [sys.executable, __file__, "--worker", kind, "--runs", str(runs), "--seconds", str(args.seconds),
            "--out", outfile, "--backend", args.backend, "--methods", str(args.methods)]
+    if args.tracemalloc:
+        cmd.append("--tracemalloc")
     if args.device:
         cmd += ["--device", args.device]
     res = subprocess.run(cmd, capture_output=True, text=True)
@@ -247,6 +257,8 @@ def main(argv=None):
     ap.add_argument("--skip-museval", action="store_true")
     ap.add_argument("--track-only", action="store_true", help="only the TrackEvaluator measurement")
     ap.add_argument("--methods", type=int, default=3, help="estimate sets scored by the TrackEvaluator worker")
+    ap.add_argument("--tracemalloc", action="store_true",
+                    help="also report the TrackEvaluator's traced (tracemalloc) peak; timings are then slower")
     ap.add_argument("--worker", choices=["museval", "ours", "track"], help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -273,7 +285,8 @@ def main(argv=None):
             f"{statistics.median(track['times'][1:]) if len(track['times']) > 1 else float('nan'):.2f} s "
             f"{['%.2f' % t for t in track['times'][1:]]}",
             f"TrackEvaluator peak RSS above loaded inputs over {len(track['times'])} methods: "
-            f"{(track['peak_kb'] - track['rss_after_load_kb']) / 1024:.0f} MiB",
+            f"{(track['peak_kb'] - track['rss_after_load_kb']) / 1024:.0f} MiB"
+            + (f"; traced (tracemalloc) peak {track['traced_mib']:.0f} MiB" if track.get("traced_mib") else ""),
         ]
         if args.track_only:
             print("\n".join(["", "=== BSS Eval benchmark summary (TrackEvaluator) ===",

@@ -3,11 +3,10 @@
 A drop-in for museval's ``bsseval`` command, with files matched by name.
 """
 
-import contextlib
 import sys
-import warnings
 from pathlib import Path
 
+from .. import validators
 from ..errors import AudioError, ParameterError
 
 HELP = "BSS Eval v4 of estimate WAVs against reference WAVs matched by file name (museval's bsseval)"
@@ -36,8 +35,10 @@ def add_scoring_options(parser):
 def check_scoring_args(args):
     for name in ("win", "hop"):
         value = getattr(args, name)
-        if not value > 0 or value != value or value == float("inf"):
-            raise ParameterError(f"--{name} must be a positive number of seconds, got {value}")
+        try:
+            validators.seconds(value, f"--{name}")
+        except ParameterError:
+            raise ParameterError(f"--{name} must be a positive number of seconds, got {value}") from None
     if args.device is not None and args.backend != "torch":
         raise ParameterError(f"--device {args.device} needs --backend torch")
 
@@ -54,27 +55,20 @@ def add_parser(subparsers, name):
     return p
 
 
-@contextlib.contextmanager
-def reported_warnings(command, context=None):
-    """Print warnings raised inside the block as ``mssoracle COMMAND: warning: ...`` lines on stderr.
+def print_warnings(command, items, context=None):
+    """Print the warnings of a result (:attr:`TrackScores.warnings`) as ``mssoracle COMMAND: warning: ...``.
 
-    ``context`` (a track name) prefixes messages that do not already start with it.
+    Each message once; ``context`` (a track name) prefixes messages that do not already start with it.
     """
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        warnings.filterwarnings("ignore", category=DeprecationWarning)
-        warnings.filterwarnings("ignore", category=PendingDeprecationWarning)
-        try:
-            yield
-        finally:
-            seen = set()
-            for w in caught:
-                msg = str(w.message)
-                if msg not in seen:
-                    seen.add(msg)
-                    if context and not msg.startswith(f"{context}:"):
-                        msg = f"{context}: {msg}"
-                    print(f"mssoracle {command}: warning: {msg}", file=sys.stderr)
+    seen = set()
+    for w in items:
+        msg = str(w["message"])
+        if msg in seen:
+            continue
+        seen.add(msg)
+        if context and not msg.startswith(f"{context}:"):
+            msg = f"{context}: {msg}"
+        print(f"mssoracle {command}: warning: {msg}", file=sys.stderr)
 
 
 def _wav_files(folder, label):
@@ -143,11 +137,11 @@ def run(args):
         "estimates": str(args.estimates_dir),
         "files": list(refs),
     }
-    with reported_warnings("bsseval", track_name):
-        evaluator = TrackEvaluator(refs, sample_rate=sr, win=args.win, hop=args.hop, mode=args.mode,
-                                   backend=args.backend, device=args.device, track_name=track_name,
-                                   on_silent="nan", grouping="joint")
-        scores = evaluator.evaluate(ests, config=config)
+    evaluator = TrackEvaluator(refs, sample_rate=sr, win=args.win, hop=args.hop, mode=args.mode,
+                               backend=args.backend, device=args.device, track_name=track_name,
+                               on_silent="nan", grouping="joint", emit_warnings=False)
+    scores = evaluator.evaluate(ests, config=config)
+    print_warnings("bsseval", scores.warnings, track_name)
     print(f"{track_name}: {len(refs)} file(s), {sr} Hz, {evaluator.nchan} channel(s), "
           f"{evaluator.nwin} frame(s) of {args.win:g} s (hop {args.hop:g} s), BSS Eval {args.mode}; "
           "median over frames:")

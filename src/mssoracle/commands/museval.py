@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 from ..errors import AudioError, DatasetError, ParameterError
-from .bsseval import add_scoring_options, check_scoring_args, reported_warnings
+from .bsseval import add_scoring_options, check_scoring_args, print_warnings
 
 HELP = "score MUSDB18 estimates EST_DIR/<subset>/<track>/<target>.wav as museval does (drop-in)"
 
@@ -132,11 +132,11 @@ def run(args):
             "root": str(dataset.root) if dataset.root else None,
             "targets": list(estimates),
         }
-        with reported_warnings("museval", track.name):
-            evaluator = TrackEvaluator(references, sample_rate=audio.sample_rate, win=args.win, hop=args.hop,
-                                       mode=args.mode, backend=args.backend, device=args.device,
-                                       track_name=track.name, on_silent="nan")
-            scores = evaluator.evaluate({k: v.T for k, v in estimates.items()}, config=config, method=method)
+        evaluator = TrackEvaluator(references, sample_rate=audio.sample_rate, win=args.win, hop=args.hop,
+                                   mode=args.mode, backend=args.backend, device=args.device,
+                                   track_name=track.name, on_silent="nan", emit_warnings=False)
+        scores = evaluator.evaluate({k: v.T for k, v in estimates.items()}, config=config, method=method)
+        print_warnings("museval", scores.warnings, track.name)
         del audio, references, estimates, evaluator
         path = out_dir / track.subset / f"{track.name}.json" if track.subset else out_dir / f"{track.name}.json"
         scores.save(path)
