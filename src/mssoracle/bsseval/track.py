@@ -66,18 +66,18 @@ import warnings
 import numpy as np
 
 from .. import __version__, validators
-from ..constants import DERIVED_TARGETS, MUSEVAL_TARGET_ORDER
+from ..constants import DERIVED_TARGETS, MUSEVAL_TARGET_ORDER, derived_targets
 from ..errors import AudioError, ParameterError, SilentSourceError
 from .evaluator import Evaluator, IllConditionedWarning
 from .museval_io import TrackScores
 from .signals import FrameStats, Signals, frame_stats, is_torch
 from .validation import framing
 
-__all__ = ["TrackEvaluator", "eval_track", "SilentSourceWarning", "FewTargetsWarning", "MUSDB_TARGETS",
-           "plan_evaluations", "WARNING_CATEGORIES"]
+__all__ = ["TrackEvaluator", "eval_track", "SilentSourceWarning", "FewTargetsWarning", "plan_evaluations",
+           "WARNING_CATEGORIES"]
 
-#: the order of musdb's ``Track.targets`` (museval builds its lists in this order)
-MUSDB_TARGETS = MUSEVAL_TARGET_ORDER
+# target order: constants.MUSEVAL_TARGET_ORDER, the order of musdb's ``Track.targets`` (museval builds its
+# lists in this order)
 
 
 class SilentSourceWarning(UserWarning):
@@ -290,15 +290,22 @@ class TrackEvaluator:
     @property
     def targets(self):
         names = list(self._refs)
-        return [t for t in MUSDB_TARGETS if t in self._refs] + [t for t in names if t not in MUSDB_TARGETS]
+        return [t for t in MUSEVAL_TARGET_ORDER if t in self._refs] + [t for t in names if t not in MUSEVAL_TARGET_ORDER]
 
     def _order(self, names):
         names = list(names)
-        return [t for t in MUSDB_TARGETS if t in names] + [t for t in names if t not in MUSDB_TARGETS]
+        return [t for t in MUSEVAL_TARGET_ORDER if t in names] + [t for t in names if t not in MUSEVAL_TARGET_ORDER]
 
     def _parts_of(self, name):
-        """Reference stack indices of the parts of the derived target ``name`` (musdb's order)."""
-        return tuple(self._index[p] for p in DERIVED_TARGETS.get(name, ()) if p in self._index)
+        """Reference stack indices of the parts of the derived target ``name``.
+
+        The accompaniment rule of :func:`mssoracle.constants.derived_targets` (every stem but vocals),
+        musdb's parts first in musdb's order (bass, drums, other), then any other stem.
+        """
+        rule = derived_targets(self._names).get(name) or DERIVED_TARGETS.get(name, ())
+        musdb = DERIVED_TARGETS.get(name, ())
+        parts = [p for p in musdb if p in rule] + [p for p in rule if p not in musdb]
+        return tuple(self._index[p] for p in parts if p in self._index)
 
     def _ref_source(self, name, derived):
         """Stack indices whose sum is ``name``'s reference (None: no reference)."""

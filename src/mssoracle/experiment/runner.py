@@ -81,7 +81,7 @@ def run_track(experiment, track_index, jobs):
     evaluator = TrackEvaluator(
         {n: stems[i].T for i, n in enumerate(names)}, sample_rate=sr, win=experiment.win, hop=experiment.hop,
         mode=experiment.mode, backend=experiment.backend, device=experiment.device, track_name=track.name,
-        on_silent="nan",
+        on_silent="nan", emit_warnings=False,
     )
     derive = tuple(derived)
     by_transform = {}
@@ -112,7 +112,7 @@ def _score(experiment, evaluator, job, names, derive, est, stems, sr, track_name
     scores = None
     for metric in experiment._metrics:
         if metric.compute is None:  # bssv4
-            scores = _evaluate(evaluator, estimates, config, derive, names, est)
+            scores = evaluator.evaluate(estimates, config=config, derived=derive, emit_warnings=False)
             notes.extend(_warning_lines(scores))
     if scores is None:
         scores = TrackScores(track_name, win=experiment.win, hop=experiment.hop, config=config,
@@ -131,32 +131,9 @@ def _score(experiment, evaluator, job, names, derive, est, stems, sr, track_name
     return scores.select(experiment.targets) if experiment.targets else scores
 
 
-def _evaluate(evaluator, estimates, config, derive, names, est):  # TEMPORARY until bsseval's derived= lands
-    import inspect
-
-    params = inspect.signature(evaluator.evaluate).parameters
-    if "derived" in params:
-        return evaluator.evaluate(estimates, config=config, derived=derive, emit_warnings=False)
-    est = dict(estimates)
-    if derive:
-        parts = [names.index(p) for p in derived_targets(names)[ACCOMPANIMENT]]
-        acc = _host(est_sum(est, names, parts))
-        est[ACCOMPANIMENT] = acc
-    return evaluator.evaluate({k: _host(v) for k, v in est.items()}, config=config)
-
-
-def est_sum(est, names, parts):
-    total = est[names[parts[0]]] * 1
-    for k in parts[1:]:
-        total += est[names[k]]
-    return total
-
-
 def _warning_lines(scores):
-    out = []
-    for w in getattr(scores, "warnings", ()) or ():
-        out.append(str(w.get("message", w)) if isinstance(w, dict) else str(w))
-    return out
+    """The scorer's warnings of one estimate set, one line each (they name the track and the call)."""
+    return [str(w["message"]) for w in scores.warnings]
 
 
 def _save_estimates(experiment, job, names, derive, est, sr):
