@@ -162,8 +162,21 @@ def test_derived_errors():
     with pytest.raises(ParameterError, match="no estimate for its part"):
         ev.evaluate({k: est[k] for k in ("vocals", "bass", "other")}, derived=("accompaniment",))
     with pytest.raises(ParameterError, match="none of its parts"):
-        TrackEvaluator({"vocals": stems["vocals"], "x": stems["bass"]}, sample_rate=SR).evaluate(
-            {"vocals": est["vocals"], "x": est["bass"]}, derived=("accompaniment",))
+        TrackEvaluator({"vocals": stems["vocals"]}, sample_rate=SR).evaluate(
+            {"vocals": est["vocals"]}, derived=("accompaniment",))
+
+
+def test_accompaniment_of_any_stem_folder_is_every_stem_but_vocals():
+    """One rule (mssoracle.constants.derived_targets): a folder with vocals, piano and guitar."""
+    stems = _stems(seconds=2)
+    est = _estimates(stems)
+    refs = {"vocals": stems["vocals"], "piano": stems["bass"], "guitar": stems["other"]}
+    ests = {"vocals": est["vocals"], "piano": est["bass"], "guitar": est["other"]}
+    got = TrackEvaluator(refs, sample_rate=SR, filters_len=FILTERS).evaluate(ests, derived=("accompaniment",))
+    explicit = TrackEvaluator({**refs, "accompaniment": refs["piano"] + refs["guitar"]}, sample_rate=SR,
+                              filters_len=FILTERS).evaluate({**ests, "accompaniment": ests["piano"] + ests["guitar"]})
+    np.testing.assert_allclose(got.values("accompaniment")["SDR"], explicit.values("accompaniment")["SDR"],
+                               atol=1e-9)
 
 
 def test_explicit_reference_not_equal_to_sum_is_not_derived(monkeypatch):
