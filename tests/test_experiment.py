@@ -223,3 +223,52 @@ def test_eval_resume_never_reuses_results_of_another_dataset(hq_root, tmp_path, 
     capsys.readouterr()
     assert _eval(other, out, "--oracle", "irm1", "--transform", "stft:256", "--track", "Track A") == 0
     assert "configuration differs" in capsys.readouterr().err
+
+
+def test_precision_is_stored_and_part_of_the_result_identity(hq_root, tmp_path, capsys):
+    out = tmp_path / "out"
+    args = ("--oracle", "irm1,mpi,wiener1", "--transform", "stft:256", "--track", "Track A")
+    assert _eval(hq_root, out, *args) == 0
+    f32 = pd.read_csv(out / "results.csv")
+    doc = json.loads(next((out / "scores").glob("irm1-*/*/*.json")).read_text())
+    assert doc["config"]["precision"] == "float32" and doc["config"]["sample_rate"] == SR
+    capsys.readouterr()
+    assert _eval(hq_root, out, *args, "--precision", "float64") == 0
+    assert "configuration differs" in capsys.readouterr().err  # never reuses float32 results
+    f64 = pd.read_csv(out / "results.csv")
+    m = f32.merge(f64, on=["method", "track", "target", "metric", "time"], suffixes=("_32", "_64"))
+    sdr = m[m.metric == "SDR"]
+    # well-conditioned synthetic stems: float32 is rounding, not another oracle (Wiener's eps is pinned)
+    np.testing.assert_allclose(sdr["score_32"], sdr["score_64"], atol=2e-3)
+
+
+def test_preset_sisec18_computes_in_float64(hq_root, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert _eval(hq_root, out, "--preset", "sisec18", "--oracle", "irm1", "--track", "Track A") == 0
+    doc = json.loads(next((out / "scores").glob("irm1-*/*/*.json")).read_text())
+    assert doc["config"]["precision"] == "float64" and doc["config"]["transform"] == "stft:2048:1024"
+    capsys.readouterr()
+    assert _eval(hq_root, tmp_path / "o2", "--preset", "sisec18", "--precision", "float32") == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "float64" in err
+    assert not (tmp_path / "o2").exists()
+
+
+def test_streamed_estimates_equal_whole_signal_estimates(tmp_path):
+    """The block pipeline gives the estimates of the whole-signal transform/oracle/inverse chain."""
+    from mssoracle.experiment.pipeline import compute_estimates
+    from mssoracle.oracles import get_oracle
+    from mssoracle.transforms import from_spec
+
+    rng = np.random.default_rng(3)
+    stems = rng.standard_normal((4, 2, 3 * 44100))
+    mixture = stems.sum(0) + 0.01 * rng.standard_normal((2, 3 * 44100))
+    oracles = [get_oracle(s) for s in ("irm1", "mpi", "mwf", "wiener2", "ibm2")]
+    for spec in ("stft:2048", "slicq:bark:60:40"):
+        t = from_spec(spec)
+        got = dict(compute_estimates(t, oracles, mixture, stems))
+        assert set(got) == set(oracles)
+        X, S = t.forward(mixture), t.forward(stems)
+        for o in oracles:
+            want = t.inverse(o(X, S), stems.shape[-1])
+            np.testing.assert_allclose(got[o], want, rtol=0, atol=1e-9 * np.abs(want).max(), err_msg=f"{spec} {o}")
