@@ -48,7 +48,8 @@ def _stft_rate(sample_rate):
         return (n_fft // 2 + 1) * sample_rate / hop * 2
 
 
-def _gb(n_complex, itemsize=16):
+def _gb(n_complex, itemsize=8):
+    """GB of ``n_complex`` coefficients in complex64 (the default precision; twice that in float64)."""
     return n_complex * itemsize / 1e9
 
 
@@ -62,7 +63,7 @@ def describe(spec, *, sample_rate, duration, stft_rate):
         lines.append(f"  bins {coefs[0].shape[-2]}, groups {len(coefs)}")
         lines.append(f"  complex coefficients per second of stereo: {per_sec:,.0f} "
                      f"(x{per_sec / stft_rate:.2f} {STFT_REFERENCE})")
-        lines.append(f"  memory for {duration:g} s of stereo (complex128): {_gb(per_sec * duration):.2f} GB")
+        lines.append(f"  memory for {duration:g} s of stereo (complex64, whole signal): {_gb(per_sec * duration):.2f} GB")
         return lines, warnings, None
     s = t.scale
     sliced = getattr(t, "sliced", False)
@@ -93,9 +94,9 @@ def describe(spec, *, sample_rate, duration, stft_rate):
                  f"{' per slice' if sliced else ''}; frame bounds [{plan.frame_bounds[0]:.3f}, "
                  f"{plan.frame_bounds[1]:.3f}]")
     if t.form == "matrix":
-        lines.append(f"  memory for {duration:g} s of stereo (complex128): matrix {_gb(matrix):.2f} GB")
+        lines.append(f"  memory for {duration:g} s of stereo (complex64, whole signal): matrix {_gb(matrix):.2f} GB")
     else:
-        lines.append(f"  memory for {duration:g} s of stereo (complex128): ragged {_gb(ragged):.2f} GB, "
+        lines.append(f"  memory for {duration:g} s of stereo (complex64, whole signal): ragged {_gb(ragged):.2f} GB, "
                      f"matrix form {_gb(matrix):.2f} GB")
     return lines, warnings, _gb(matrix)
 
