@@ -93,3 +93,23 @@ def test_bad_precision_is_a_one_line_error(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "float16" in err and "float32" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_metric_alone_prints_its_own_columns_aggregated_its_own_way(tmp_path, capsys):
+    """Nothing hard-wires SDR/SIR/ISR/SAR: a per-track metric alone prints, aggregated by its declared rule."""
+    from mssoracle.metrics import METRICS, register_metric
+
+    @register_metric("toymean", outputs=("TOYMEAN",), framewise=False, tracks_agg="mean")
+    def toymean(ctx):
+        return {t: {"TOYMEAN": 1.0 if ctx.track.endswith("69") else 3.0} for t in ctx.targets()}
+
+    try:
+        out = tmp_path / "out"
+        assert cli.main(["eval", "--metrics", "toymean", "--oracle", "irm1", "--transform", "stft:2048",
+                         "--out", str(out), "--no-progress"]) == 0
+    finally:
+        METRICS.unregister("toymean")
+    printed = capsys.readouterr().out
+    assert "TOYMEAN:   1.000" in printed and "SDR" not in printed
+    table = pd.read_csv(out / "results.csv")
+    assert set(table["metric"]) == {"TOYMEAN"}

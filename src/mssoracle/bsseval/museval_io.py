@@ -640,15 +640,23 @@ def aggregate(df, *, frames_agg="median", tracks_agg="median"):
     return _agg(per_track.groupby(keys, dropna=False)["score"], tracks_agg).reset_index()
 
 
-def format_medians(agg, *, targets=None):
-    """Format aggregated scores (``target, metric, score``) in museval's layout, one line per target."""
+def format_medians(agg, *, targets=None, metrics=None):
+    """Format aggregated scores (``target, metric, score``) in museval's layout, one line per target.
+
+    ``metrics``: the metric names to print, in order; default: museval's four (SDR, SIR, ISR, SAR) that
+    are present, then any other metric of ``agg`` in the order it appears.
+    """
     table = {}
     for row in agg.itertuples(index=False):
         table.setdefault(row.target, {})[row.metric] = row.score
+    if metrics is None:
+        present = list(dict.fromkeys(agg["metric"])) if len(agg) else []
+        metrics = [m for m in PRINT_METRICS if m in present] + [m for m in present if m not in PRINT_METRICS]
+        metrics = metrics or list(PRINT_METRICS)
     order = list(targets) if targets is not None else list(table)
     lines = []
     for name in order:
         med = table.get(name, {})
         lines.append(name.ljust(16) + "==> " + "  ".join(
-            f"{m}:{med.get(m, math.nan):>8.3f}" for m in PRINT_METRICS))
+            f"{m}:{med.get(m, math.nan):>8.3f}" for m in metrics))
     return "\n".join(lines)
