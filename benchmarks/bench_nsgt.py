@@ -26,6 +26,7 @@ Usage::
 
     python benchmarks/bench_nsgt.py                 # everything
     python benchmarks/bench_nsgt.py --only anchor --threads 2
+    python benchmarks/bench_nsgt.py --only anchor --torch-native   # torch CPU through torch's ops
     python benchmarks/bench_nsgt.py --backend torch --device cuda --skip-peer
     python benchmarks/bench_nsgt.py --only stream --threads 2   # STFT 2048/512 and Bark-262 sliCQT streams
 
@@ -259,6 +260,10 @@ def anchor(args):
     from mssoracle import threads
 
     threads.set_budget(args.threads)  # numpy core and FFT workers: this many threads
+    if args.torch_native:
+        from mssoracle.transforms import nsgt
+
+        nsgt.TORCH_NATIVE_CPU = True
     res = {}
     for backend in ("numpy", "torch"):
         if backend == "torch":
@@ -272,7 +277,8 @@ def anchor(args):
         r = run_ours(x.astype(np.float64), spec, args.runs, backend=backend,
                      device=args.device if backend == "torch" else "cpu", prebuilt=True, dtype="float32")
         res[backend] = r
-        print(f"anchor {spec} 3:54 stereo float32 ragged round trip, {backend} on {args.threads} threads: "
+        how = backend if backend == "numpy" else ("torch native" if args.torch_native else "torch via numpy")
+        print(f"anchor {spec} 3:54 stereo float32 ragged round trip, {how} on {args.threads} threads: "
               f"{med(r['times']):.3f} s (min {min(r['times']):.3f}, cpu {med(r['cpu']):.3f} s; err {r['err']:.1e}, "
               f"{r['groups']} groups)",
               flush=True)
@@ -344,6 +350,8 @@ def main(argv=None):
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--skip-peer", action="store_true", help="do not build/run the nsgt package")
     ap.add_argument("--threads", type=int, default=2, help="cores for the anchor (2 = the issue's target)")
+    ap.add_argument("--torch-native", action="store_true",
+                    help="torch CPU tensors through torch's own ops (nsgt.TORCH_NATIVE_CPU), not the numpy core")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(ROOT / "src"))
     if args.stream_case:

@@ -356,8 +356,8 @@ def test_inverse_checks_shapes():
 # ---------------------------------------------------------------------------
 @pytest.mark.parametrize("native", [False, True])
 def test_torch_parity(native, monkeypatch):
-    """Torch tensors in, torch tensors out; CPU tensors go through the numpy core unless
-    TORCH_NATIVE_CPU is set, which runs the torch implementation used on CUDA."""
+    """Torch tensors in, torch tensors out; CPU tensors are handed to the kernels as numpy arrays
+    unless TORCH_NATIVE_CPU is set, which runs them with torch's ops as on CUDA."""
     torch = pytest.importorskip("torch")
     from mssoracle.transforms import nsgt as mod
 
@@ -378,3 +378,17 @@ def test_torch_parity(native, monkeypatch):
         c32 = t.forward(torch.from_numpy(x).float())
         assert c32[0].dtype == torch.complex64
         assert rel_err(t.inverse(c32, 5003).double().numpy(), x) <= 1e-5
+
+
+@pytest.mark.parametrize("spec", ["nsgt:bark:60:40", "slicq:bark:60:40",
+                                  "slicq:scale=lin,bins=30,fmin=150,fmax=7900,form=matrix"])
+def test_torch_autograd(spec):
+    """Tensors that require grad run torch's ops (one task): inverse(forward(x)) = x, so the gradient of
+    <r, inverse(forward(x))> is r."""
+    torch = pytest.importorskip("torch")
+    t = from_spec(spec, sample_rate=SR)
+    x = torch.from_numpy(RNG.standard_normal((2, 5003))).requires_grad_(True)
+    r = torch.from_numpy(RNG.standard_normal((2, 5003)))
+    y = t.inverse(t.forward(x), 5003)
+    (y * r).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), r.numpy(), atol=1e-10)

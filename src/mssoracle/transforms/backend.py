@@ -13,7 +13,8 @@ import numpy as np
 
 from .. import threads
 
-__all__ = ["namespace", "is_torch", "is_numpy", "fft", "frames", "zeros", "as_like", "real_dtype_of"]
+__all__ = ["namespace", "is_torch", "is_numpy", "fft", "frames", "zeros", "empty", "as_like", "real_dtype_of",
+           "take", "multiply", "add", "copy", "split_last", "on_host", "numel"]
 
 
 def is_torch(x):
@@ -35,19 +36,38 @@ def namespace(x):
 
 
 class _ScipyFFT:
-    """``scipy.fft`` with ``workers=`` from the thread budget (numpy inputs)."""
+    """``scipy.fft`` with ``workers=`` (numpy inputs): the thread budget's, or the given number."""
 
-    @staticmethod
-    def rfft(a, n=None, axis=-1):
+    def __init__(self, workers=None):
+        self._workers = workers
+
+    @property
+    def workers(self):
+        return threads.budget() if self._workers is None else self._workers
+
+    def rfft(self, a, n=None, axis=-1):
         import scipy.fft as sfft
 
-        return sfft.rfft(a, n=n, axis=axis, workers=threads.budget())
+        return sfft.rfft(a, n=n, axis=axis, workers=self.workers)
 
-    @staticmethod
-    def irfft(a, n=None, axis=-1, overwrite_x=False):
+    def irfft(self, a, n=None, axis=-1, overwrite_x=False):
         import scipy.fft as sfft
 
-        return sfft.irfft(a, n=n, axis=axis, workers=threads.budget(), overwrite_x=overwrite_x)
+        return sfft.irfft(a, n=n, axis=axis, workers=self.workers, overwrite_x=overwrite_x)
+
+    def fft(self, a, axis=-1):
+        import scipy.fft as sfft
+
+        return sfft.fft(a, axis=axis, workers=self.workers)
+
+    def ifft_inplace(self, a):
+        """``a[...] = ifft(a)`` along the last axis (in place where scipy can)."""
+        import scipy.fft as sfft
+
+        res = sfft.ifft(a, axis=-1, workers=self.workers, overwrite_x=True)
+        if res is not a and not np.shares_memory(res, a):
+            a[...] = res
+        return a
 
 
 class _ArrayAPIFFT:
@@ -60,10 +80,82 @@ class _ArrayAPIFFT:
     def irfft(self, a, n=None, axis=-1, overwrite_x=False):
         return self._fft.irfft(a, n=n, axis=axis)
 
+    def fft(self, a, axis=-1):
+        return self._fft.fft(a, axis=axis)
 
-def fft(xp):
-    """FFTs for namespace ``xp``: scipy.fft with budget workers for numpy, ``xp.fft`` otherwise."""
-    return _ScipyFFT if is_numpy(xp) else _ArrayAPIFFT(xp)
+    def ifft_inplace(self, a):
+        a[...] = self._fft.ifft(a, axis=-1)
+        return a
+
+
+_SCIPY_FFT = _ScipyFFT()
+
+
+def fft(xp, workers=None):
+    """FFTs for namespace ``xp``: scipy.fft for numpy (``workers``: default the thread budget),
+    ``xp.fft`` otherwise.  ``rfft``, ``irfft``, ``fft``, ``ifft_inplace``."""
+    if is_numpy(xp):
+        return _SCIPY_FFT if workers is None else _ScipyFFT(workers)
+    return _ArrayAPIFFT(xp)
+
+
+def take(xp, a, idx):
+    """``a[..., idx]`` for 1-D integer ``idx`` (numpy: ``np.take(mode="wrap")``, which skips the
+    bounds check; the tables are in range)."""
+    if is_numpy(xp):
+        if a.ndim > 1 and a.size == a.shape[-1]:  # one row: 1-D take, 1.5x faster than along axis -1
+            return np.take(a.reshape(-1), idx, mode="wrap").reshape(a.shape[:-1] + idx.shape)
+        return np.take(a, idx, axis=-1, mode="wrap")
+    return xp.take(a, idx, axis=a.ndim - 1)
+
+
+def _grad(a):
+    return bool(getattr(a, "requires_grad", False))
+
+
+def multiply(xp, a, b, out):
+    """``out[...] = a * b`` without a temporary where the namespace allows it."""
+    if is_numpy(xp):
+        return np.multiply(a, b, out=out)
+    if is_torch(out) and not (_grad(a) or _grad(b)):  # out= does not take part in autograd
+        import torch
+
+        return torch.mul(a, b, out=out)
+    out[...] = a * b
+    return out
+
+
+def add(xp, a, b, out):
+    """``out[...] = a + b`` without a temporary where the namespace allows it."""
+    if is_numpy(xp):
+        return np.add(a, b, out=out)
+    if is_torch(out) and not (_grad(a) or _grad(b)):  # out= does not take part in autograd
+        import torch
+
+        return torch.add(a, b, out=out)
+    out[...] = a + b
+    return out
+
+
+def copy(a):
+    """A copy of ``a`` (torch: ``clone``, which keeps ``a``'s place in the autograd graph)."""
+    return a.clone() if is_torch(a) else a.copy()
+
+
+def split_last(xp, a, shape):
+    """View of ``a (..., prod(shape))`` as ``(..., *shape)`` (a view, never a copy: written into)."""
+    v = a.reshape(tuple(a.shape[:-1]) + tuple(shape)) if is_numpy(xp) else a.view(tuple(a.shape[:-1]) + tuple(shape))
+    return v
+
+
+def on_host(a):
+    """Whether ``a`` lives in host memory (numpy, torch CPU): there the kernels cut the work into
+    cache-sized tasks on the thread pool; on a device they run one batched task."""
+    return not is_torch(a) or a.device.type == "cpu"
+
+
+def numel(a):
+    return a.size if isinstance(a, np.ndarray) else a.numel()
 
 
 def frames(xp, a, n, hop):
@@ -75,6 +167,13 @@ def frames(xp, a, n, hop):
 
 def device_of(a):
     return getattr(a, "device", None) if not isinstance(a, np.ndarray) else None
+
+
+def empty(xp, shape, dtype, like):
+    """Uninitialised array on ``like``'s device."""
+    if is_numpy(xp):
+        return np.empty(shape, dtype=dtype)
+    return xp.empty(shape, dtype=dtype, device=device_of(like))
 
 
 def zeros(xp, shape, dtype, like):

@@ -74,14 +74,18 @@ every coefficient is independent, masks apply elementwise, and
 
 Backends
 --------
-numpy (default): scipy.fft.  The sliCQT processes blocks of slices (about
-``2**20`` samples each) on a thread pool of :func:`mssoracle.threads.budget`
-threads, one FFT thread per task, with bounded intermediate buffers; the
+One code path (:mod:`.nsgt_kernels`, written against :mod:`.backend`: the
+array API plus FFTs with ``workers=``, index gather, writes into a given
+output) for numpy and torch on any device, dispatching on the input's type.
+On the host the sliCQT processes blocks of slices (about ``2**20`` samples
+each) on a thread pool of :func:`mssoracle.threads.budget` threads, one FFT
+thread per task (scipy.fft for numpy), with bounded intermediate buffers; the
 non-sliced NSGT gathers and scatters only each band's support (the matrix
 form's zero padding is never touched) and spreads the groups over the threads.
-Tasks are planned from the sizes alone, so the numbers do not depend on the
-thread budget.  Modules: :mod:`.nsgt_plan` (windows, tables, cache),
-:mod:`.nsgt_kernels` (numpy and torch kernels), this one (the classes, specs).
+On a device (CUDA) each step is one batched call over the block.  Tasks are
+planned from the sizes alone, so the numbers do not depend on the thread
+budget.  Modules: :mod:`.nsgt_plan` (windows, tables, cache),
+:mod:`.nsgt_kernels` (the kernels), this one (the classes, specs).
 
 Streams
 -------
@@ -94,8 +98,8 @@ its plan, as long as the signal) stay proportional to the track length.
 
 torch: tensors in, tensors out, same dtypes.  CUDA tensors (and CPU tensors
 that require grad, or any CPU tensor when :data:`TORCH_NATIVE_CPU` is set) run
-a torch implementation (``index_select``, batched ``torch.fft``); other CPU
-tensors go through the numpy core zero-copy, which is faster on CPU.
+the kernels with torch's ops; other CPU tensors are handed to the same kernels
+as numpy arrays, zero-copy, which is faster on CPU (see :func:`_via_numpy`).
 
 float32 input gives complex64 coefficients, anything else float64 /
 complex128.  Windows, dual windows and index tables are built once per
@@ -132,7 +136,7 @@ _FORMS = ("ragged", "matrix")
 #: the rate at which names omit it
 _REFERENCE_RATE = 44100
 
-#: run torch CPU tensors through torch's own ops instead of the (faster) numpy core
+#: run torch CPU tensors through torch's own ops instead of as numpy arrays (faster on CPU: :func:`_via_numpy`)
 TORCH_NATIVE_CPU = False
 
 
@@ -144,8 +148,20 @@ def _fmt(v):
 
 
 def _via_numpy(t):
-    """CPU tensors without autograd use the numpy core (zero-copy in and out)."""
+    """CPU tensors without autograd use the numpy core (zero-copy in and out).
+
+    Measured fast path (the kernels are the same; only the namespace differs): Bark-262 sliCQT round
+    trip of 3:54 stereo float32, 2 threads, torch 2.13 CPU: 1.18 s as numpy arrays vs 1.69 s with
+    torch's ops (median of 12, 4 interleaved rounds, 2-core shared machine at load 3.0, 2026-12-01;
+    ``bench_nsgt.py --only anchor`` vs ``--only anchor --torch-native``).  Torch's intra-op threads
+    on top of the task pool oversubscribe the cores; with one torch thread native is still slower."""
     return t.device.type == "cpu" and not TORCH_NATIVE_CPU and not t.requires_grad
+
+
+def _compact_pays(plan, a):
+    """Whether the sliced kernels gather only the supports (the matrix form's buffers are mostly zero
+    padding)."""
+    return plan.K > 2 * plan.Kc
 
 
 def _to_numpy(t):
@@ -333,8 +349,8 @@ class NSGT(Transform):
         return self.plan(length).frame_bounds
 
     def _coefficients(self, coefficients, length, slices):
-        """Checked coefficient groups as ``(B, bands_g, slices, M_g)`` arrays, the leading shape,
-        whether they are torch tensors, and the complex dtype."""
+        """Checked coefficient groups as ``(B, bands_g, slices, M_g)`` arrays, the leading shape
+        and the complex dtype."""
         if not isinstance(coefficients, (list, tuple)) or not coefficients:
             raise ParameterError("coefficients must be a non-empty list of arrays (one per group)")
         p = self.plan(length)
@@ -345,6 +361,7 @@ class NSGT(Transform):
         lead = tuple(coefficients[0].shape[:-2])
         B = int(np.prod(lead)) if lead else 1
         cdt = _complex_dtype(coefficients[0], torch_in)
+        xp = backend.namespace(coefficients[0])
         cs = []
         for C, g in zip(coefficients, p.groups):
             want = lead + (len(g.bands), slices * g.M)
@@ -352,8 +369,8 @@ class NSGT(Transform):
                 raise ParameterError(f"{self.name}: coefficient group of shape {tuple(C.shape)} does not match "
                                      f"length {length} (expected {want})")
             C = C.to(cdt) if torch_in else np.asarray(C, dtype=cdt)
-            cs.append(C.reshape(B, len(g.bands), slices, g.M))
-        return cs, lead, torch_in, cdt
+            cs.append(xp.reshape(C, (B, len(g.bands), slices, g.M)))
+        return cs, lead, cdt
 
     # -- transforms -------------------------------------------------------
     def forward(self, x):
@@ -364,35 +381,27 @@ class NSGT(Transform):
             _check_signal(x)
             return [torch.from_numpy(c) for c in self.forward(_to_numpy(x))]
         x = _check_signal(x)
-        torch_in = backend.is_torch(x)
+        xp = backend.namespace(x)
         L = x.shape[-1]
         lead = tuple(x.shape[:-1])
-        x2 = x.reshape(-1, L).contiguous() if torch_in else np.ascontiguousarray(x.reshape(-1, L))
-        shapes = None
-        if torch_in:
-            import torch
+        x2 = xp.reshape(x, (-1, L))
+        N = self._length_N(L)
+        fft = backend.fft(xp)
+        if not PLANS.has(self._plan_key(L)) and threads.budget() > 1 and backend.on_host(x2):
+            # build the windows while the signal's FFT runs
+            from concurrent.futures import ThreadPoolExecutor
 
-            p = self.plan(L)
-            groups, _ = p.arrays("torch-compact", x2.dtype, x2.device)
-            R = torch.fft.rfft(torch.nn.functional.pad(x2, (0, p.N - L))[:, None, :], dim=-1)
-            coefs = kernels.analyse_torch_compact(R, groups, [(len(g.bands), g.M) for g in p.groups])
-            del R
-        else:
-            R = None
-            if not PLANS.has(self._plan_key(L)) and threads.budget() > 1:
-                # build the windows while the signal's FFT runs
-                from concurrent.futures import ThreadPoolExecutor
-
-                with ThreadPoolExecutor(max_workers=1) as ex:
-                    fut = ex.submit(kernels.np_rfft, x2, threads.budget(), self._length_N(L))
-                    p = self.plan(L)
-                    R = fut.result()
-            else:
+            with ThreadPoolExecutor(max_workers=1) as ex:
+                fut = ex.submit(fft.rfft, x2, N)
                 p = self.plan(L)
-            cdt = np.complex64 if x2.dtype == np.float32 else np.complex128
-            cgroups, _ = p.arrays("numpy-compact", x2.dtype)
-            shapes = [(len(g.bands), g.M) for g in p.groups]
-            coefs = kernels.analyse_numpy_compact(x2, p.N, cgroups, shapes, cdt, R)
+                R = fut.result()
+        else:
+            p = self.plan(L)
+            R = fft.rfft(x2, n=N)
+        cdt = xp.complex64 if x2.dtype == xp.float32 else xp.complex128
+        cgroups, _ = p.arrays("compact", x2.dtype, x2)
+        coefs = kernels.analyse_compact(R, cgroups, [(len(g.bands), g.M) for g in p.groups], cdt)
+        del R
         return [C.reshape(lead + (C.shape[1], C.shape[2] * C.shape[3])) for C in coefs]
 
     def inverse(self, coefficients, length):
@@ -404,16 +413,12 @@ class NSGT(Transform):
             import torch
 
             return torch.from_numpy(self.inverse([_to_numpy(c) for c in coefficients], length))
-        cs, lead, torch_in, cdt = self._coefficients(coefficients, length, 1)
+        cs, lead, cdt = self._coefficients(coefficients, length, 1)
         p = self.plan(length)
-        if torch_in:
-            rdt = backend.real_dtype_of(backend.namespace(cs[0]), cdt)
-            groups, lanes = p.arrays("torch-compact", rdt, cs[0].device)
-            y = kernels.synthesise_torch_compact(cs, groups, lanes, p.Kc, p.N, cdt)[:, 0, :length]
-        else:
-            rdt = np.float32 if cdt == np.complex64 else np.float64
-            cgroups, clanes = p.arrays("numpy-compact", rdt)
-            y = kernels.synthesise_numpy_compact(cs, cgroups, clanes, p.Kc, p.N, rdt)[:, :length]
+        xp = backend.namespace(cs[0])
+        rdt = backend.real_dtype_of(xp, cdt)
+        cgroups, clanes = p.arrays("compact", rdt, cs[0])
+        y = kernels.synthesise_compact(cs, cgroups, clanes, p.Kc, p.N, rdt)[:, :length]
         return y.reshape(lead + (length,))
 
 
@@ -502,14 +507,12 @@ class SliCQT(NSGT):
         lead = tuple(x.shape[:-1])
         start = s0 * h - self.offset
         span = (s1 - s0 + 1) * h
-        if backend.is_torch(x):
-            seg = x.new_zeros(lead + (span,))
-        else:
-            seg = np.zeros(lead + (span,), dtype=x.dtype)
+        xp = backend.namespace(x)
+        seg = backend.zeros(xp, lead + (span,), x.dtype, x)
         a, b = max(start, 0), min(start + span, L)
         if b > a:
             seg[..., a - start:b - start] = x[..., a:b]
-        return seg.reshape(-1, span)
+        return xp.reshape(seg, (-1, span))
 
     def _analyse(self, x, s0, s1):
         """Coefficients of slices ``s0 .. s1-1`` of the checked signal ``x (..., L)``."""
@@ -518,77 +521,61 @@ class SliCQT(NSGT):
         ns, h, N = s1 - s0, self.hop, p.N
         seg = self._segment(x, s0, s1)
         B = seg.shape[0]
-        if backend.is_torch(x):
-            import torch
+        xp = backend.namespace(x)
+        w = self._window(xp, x.dtype, x)
+        sllen = self.sllen
 
-            w = torch.as_tensor(slice_window(self.sllen, self.trlen), dtype=x.dtype, device=x.device)
-            fr = torch.nn.functional.pad(seg.unfold(-1, self.sllen, h) * w, (0, N - self.sllen))
-            groups, _ = p.arrays("torch", x.dtype, x.device)
-            coefs = kernels.analyse_torch(torch.fft.rfft(fr, dim=-1), groups)
-        else:
-            w = slice_window(self.sllen, self.trlen).astype(x.dtype)
-            item, sllen = seg.itemsize, self.sllen
+        def rows(b0, b1, r0, r1):  # windowed slices r0 .. r1-1 of rows b0 .. b1-1
+            return backend.frames(xp, seg[b0:b1, r0 * h:(r1 + 1) * h], sllen, h) * w
 
-            def rows(b, r0, r1):
-                view = np.lib.stride_tricks.as_strided(seg[b, r0 * h:], (r1 - r0, sllen), (h * item, item),
-                                                       writeable=False)
-                return view * w
+        groups, _ = p.arrays("dense", x.dtype, x)
+        compact = None
+        if _compact_pays(p, x):  # mostly zero padding (matrix form): touch only the supports
+            cg, _ = p.arrays("sliced-compact", x.dtype, x)
+            compact = [(r, c, f, wv, j) for r, c, f, wv, j, _ in cg]
+        cdt = xp.complex64 if x.dtype == xp.float32 else xp.complex128
+        coefs = kernels.analyse(rows, B, ns, N, groups, cdt, x, compact)
+        return [xp.reshape(C, lead + (C.shape[1], ns * C.shape[3])) for C in coefs]
 
-            groups, _ = p.arrays("numpy", x.dtype)
-            compact = None
-            if p.K > 2 * p.Kc:  # mostly zero padding (matrix form): touch only the supports
-                cg, _ = p.arrays("numpy-sliced-compact", x.dtype)
-                compact = [(r, c, f, wv, j) for r, c, f, wv, j, _ in cg]
-            cdt = np.complex64 if x.dtype == np.float32 else np.complex128
-            coefs = kernels.analyse_numpy(rows, B, ns, N, groups, cdt, compact)
-        return [C.reshape(lead + (C.shape[1], ns * C.shape[3])) for C in coefs]
+    def _window(self, xp, dtype, like):
+        """The slice window in ``xp``, ``dtype``, on ``like``'s device."""
+        return backend.as_like(xp, slice_window(self.sllen, self.trlen), dtype, like)
 
-    def _synthesise(self, cs, cdt, torch_in):
+    def _synthesise(self, cs, cdt):
         """Windowed, overlap-added synthesis of slices ``cs`` (list of ``(B, bands_g, ns, M_g)``):
         ``(B, (ns + 1) * hop)``, starting ``offset`` samples before the block's first slice's hop."""
         p = self.plan(1)
         B, _, ns, _ = cs[0].shape
         h = self.hop
-        if torch_in:
-            import torch
-
-            rdt = torch.float32 if cdt == torch.complex64 else torch.float64
-            groups, lanes = p.arrays("torch", rdt, cs[0].device)
-            y = kernels.synthesise_torch(cs, groups, lanes, p.K, p.N, cdt)
-            w = torch.as_tensor(slice_window(self.sllen, self.trlen), dtype=y.dtype, device=y.device)
-            y = (y[..., :self.sllen] * w).view(B, ns, 2, h)
-            out = torch.zeros((B, ns + 1, h), dtype=y.dtype, device=y.device)
-            out[:, :ns] += y[:, :, 0]
-            out[:, 1:] += y[:, :, 1]
-            return out.view(B, (ns + 1) * h)
-        rdt = np.float32 if cdt == np.complex64 else np.float64
-        groups, lanes = p.arrays("numpy", rdt)
+        xp = backend.namespace(cs[0])
+        rdt = backend.real_dtype_of(xp, cdt)
+        groups, lanes = p.arrays("dense", rdt, cs[0])
         compact = None
-        if p.K > 2 * p.Kc:
-            cg, clanes = p.arrays("numpy-sliced-compact", rdt)
+        if _compact_pays(p, cs[0]):
+            cg, clanes = p.arrays("sliced-compact", rdt, cs[0])
             compact = ([(r, c, d) for r, c, _, _, _, d in cg], clanes, p.Kc)
-        w = slice_window(self.sllen, self.trlen).astype(rdt)
-        out = np.empty((B, ns + 1, h), dtype=rdt)
+        w = self._window(xp, rdt, cs[0])
+        out = backend.empty(xp, (B, ns + 1, h), rdt, cs[0])
         edges = {}
 
         # Overlap-add of windowed slices straight into the output: hops inside a task's range are
         # summed there; the two halves meeting at task boundaries are summed at the end (a + b,
         # commutative: the same bits whatever the tasks).
-        def emit(b, r0, r1, yy):
-            yy = yy[:, :2 * h]
+        def emit(b0, b1, r0, r1, yy):
+            yy = yy[..., :2 * h]
             yy *= w
-            np.add(yy[1:, :h], yy[:-1, h:], out=out[b, r0 + 1:r1])
-            edges[(b, r0, 0)] = yy[0, :h].copy()
-            edges[(b, r1, 1)] = yy[-1, h:].copy()
+            backend.add(xp, yy[:, 1:, :h], yy[:, :-1, h:], out=out[b0:b1, r0 + 1:r1])
+            edges[(b0, b1, r0, 0)] = backend.copy(yy[:, 0, :h])
+            edges[(b0, b1, r1, 1)] = backend.copy(yy[:, -1, h:])
 
-        kernels.synthesise_numpy(cs, groups, lanes, p.K, p.N, rdt, emit, compact)
-        for (b, j, half), v in edges.items():
+        kernels.synthesise(cs, groups, lanes, p.K, p.N, emit, compact)
+        for (b0, b1, j, half), v in edges.items():
             if half == 0:
-                other = edges.get((b, j, 1))
-                out[b, j] = v if other is None else v + other
-            elif (b, j, 0) not in edges:
-                out[b, j] = v
-        return out.reshape(B, (ns + 1) * h)
+                other = edges.get((b0, b1, j, 1))
+                out[b0:b1, j] = v if other is None else v + other
+            elif (b0, b1, j, 0) not in edges:
+                out[b0:b1, j] = v
+        return xp.reshape(out, (B, (ns + 1) * h))
 
     def forward(self, x):
         """Analyse ``x`` ``(..., channels, time)``; returns a list of ``(..., channels, bands_g, slices * M_g)``."""
@@ -621,8 +608,8 @@ class SliCQT(NSGT):
 
             y, lead = self._inverse_slices([_to_numpy(c) for c in coefficients], length, s0, s1)
             return torch.from_numpy(y), lead
-        cs, lead, torch_in, cdt = self._coefficients(coefficients, length, s1 - s0)
-        return self._synthesise(cs, cdt, torch_in), lead
+        cs, lead, cdt = self._coefficients(coefficients, length, s1 - s0)
+        return self._synthesise(cs, cdt), lead
 
 
 class SliCQTStream(Stream):

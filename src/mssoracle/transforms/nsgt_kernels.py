@@ -1,23 +1,29 @@
 """NSGT kernels: batched analysis and synthesis of spectra with a :class:`~.nsgt_plan.Plan`'s tables.
 
-numpy kernels (scipy.fft; the sliced ones work on blocks of slices on a thread
-pool of :func:`mssoracle.threads.budget` threads, one FFT thread per task; the
-compact ones gather and scatter only each band's support) and their torch
-twins (``index_select`` and batched ``torch.fft``, for CUDA tensors).  Tasks are
-planned from the sizes alone and every task writes its own part of the output,
-so the numbers do not depend on the thread budget.
+One code path for every array namespace (numpy, torch on any device), written
+against :mod:`.backend` (``array_api_compat`` plus a shim for FFTs with
+``workers=``, index gather, writes into a given output).  The work is cut into
+tasks ``(b0, b1, s0, s1)`` (rows ``b0:b1``, slices ``s0:s1``; for the
+non-sliced NSGT, rows and runs of groups):
+
+* host arrays (numpy, torch CPU tensors): tasks of about a cache-sized buffer
+  (:data:`CHUNK_SAMPLES`) on a thread pool of :func:`mssoracle.threads.budget`
+  threads, one FFT thread per task; the work inside releases the GIL;
+* device tensors (CUDA, ...) and tensors that require grad: one task over
+  everything, so that each step is one batched kernel.
+
+Tasks are planned from the sizes alone and every task writes its own part of
+the output, so the numbers do not depend on the thread budget.  The compact
+tables gather and scatter only each band's support.
 """
 
-import numpy as np
-import scipy.fft as _sfft
-
 from .. import threads
+from . import backend
 
-__all__ = ["run_tasks", "chunks", "analyse_numpy", "synthesise_numpy", "analyse_numpy_compact",
-           "synthesise_numpy_compact", "sum_lanes", "analyse_torch", "synthesise_torch", "torch_lanes_irfft",
-           "analyse_torch_compact", "synthesise_torch_compact", "np_rfft", "np_irfft", "np_fft", "np_ifft_inplace"]
+__all__ = ["run_tasks", "chunks", "analyse", "synthesise", "analyse_compact", "synthesise_compact", "sum_lanes",
+           "group_chunks", "CHUNK_SAMPLES", "MIN_TASKS", "GROUP_PARTS"]
 
-#: samples per task buffer of the numpy backend (rows of a chunk ~ this / N)
+#: samples per task buffer on the host (rows of a chunk ~ this / N)
 CHUNK_SAMPLES = 1 << 20
 #: the slices of all rows are split into at least this many tasks (when there are that many slices)
 MIN_TASKS = 8
@@ -25,29 +31,8 @@ MIN_TASKS = 8
 GROUP_PARTS = 4
 
 
-def np_rfft(x, workers=1, n=None):
-    return _sfft.rfft(x, n=n, axis=-1, workers=workers)
-
-
-def np_irfft(x, n, workers=1):
-    return _sfft.irfft(x, n=n, axis=-1, workers=workers, overwrite_x=True)
-
-
-def np_fft(x, workers=1):
-    return _sfft.fft(x, axis=-1, workers=workers)
-
-
-def np_ifft_inplace(x, workers=1):
-    return _sfft.ifft(x, axis=-1, workers=workers, overwrite_x=True)
-
-
-# ----------------------------------------------------------------------------
-# core: batched NSGT of spectra R (B, S, F) -> groups (B, bands_g, S, M_g), and back
 def run_tasks(fn, tasks):
-    """Run ``fn(task)`` for every task, on a thread pool when there are several cores.
-
-    The work inside is numpy/scipy calls that release the GIL; each task's FFTs
-    use one thread."""
+    """Run ``fn(task)`` for every task, on a thread pool when there are several cores."""
     n = threads.budget()
     if n == 1 or len(tasks) == 1:
         for t in tasks:
@@ -60,90 +45,107 @@ def run_tasks(fn, tasks):
             pass
 
 
-def chunks(B, S, N):
-    """(b, s0, s1) tasks whose rows (slices) fill about a cache-sized buffer.
-
-    Planned from the sizes alone (never from the thread budget), so results are
-    the same whatever the budget: at least :data:`MIN_TASKS` tasks in all when
-    there are that many slices."""
+def chunks(B, S, N, like=None):
+    """``(b0, b1, s0, s1)`` tasks.  On the host: one row each, slices filling about a cache-sized
+    buffer, at least :data:`MIN_TASKS` tasks in all when there are that many slices (planned from
+    the sizes alone, never from the thread budget).  On a device: one task."""
+    if like is not None and _one_task(like):
+        return [(0, B, 0, S)]
     per = max(1, CHUNK_SAMPLES // max(N, 1))
     if S > 1:
         per = min(per, max(1, -(-S * B // MIN_TASKS)))
-    return [(b, s0, min(S, s0 + per)) for b in range(B) for s0 in range(0, S, per)]
+    return [(b, b + 1, s0, min(S, s0 + per)) for b in range(B) for s0 in range(0, S, per)]
 
 
-def analyse_numpy(rows, B, S, N, groups, cdtype, compact=None):
-    """NSGT of the rows given by ``rows(b, s0, s1) -> (s1-s0, sllen)`` real frames (zero-padded
-    to ``N``).  ``compact``: the compact tables, used when the bands' buffers are mostly zero
-    padding (matrix form): only the supports are gathered and scattered.
+def _one_task(like):
+    """Device tensors, and tensors that require grad (autograd's in-place bookkeeping on views of one
+    output is not safe from several threads), run as one batched task."""
+    return not backend.on_host(like) or bool(getattr(like, "requires_grad", False))
+
+
+def _conj_at(xp, X, idx):
+    """Conjugate ``X[..., idx]`` in place (``idx`` integer positions along the last axis)."""
+    if idx.shape[0]:
+        X[..., idx] = xp.conj(X[..., idx])
+
+
+def analyse(rows, B, S, N, groups, cdtype, like, compact=None):
+    """NSGT of the rows given by ``rows(b0, b1, s0, s1) -> (b1-b0, s1-s0, sllen)`` real frames
+    (zero-padded to ``N``).  ``groups``: the plan's dense tables ``(fidx, fwin, dwin, cflat)``;
+    ``compact``: the sliced compact tables ``(rows, cols, cfid, cfwin, cconj)``, used when the bands'
+    buffers are mostly zero padding (matrix form): only the supports are gathered and scattered.
+    ``like``: an array of the namespace and device to work on.
 
     Returns the groups as ``(B, bands_g, S, M_g)`` arrays."""
-    out = [np.empty((B, fwin.shape[0], S, fwin.shape[1]), dtype=cdtype) for _, fwin, _, _ in groups]
+    xp = backend.namespace(like)
+    f = backend.fft(xp, workers=1)
+    out = [backend.empty(xp, (B, fwin.shape[0], S, fwin.shape[1]), cdtype, like) for _, fwin, _, _ in groups]
 
     def task(t):
-        b, s0, s1 = t
-        sc = s1 - s0
-        R = np_rfft(rows(b, s0, s1), 1, N)
+        b0, b1, s0, s1 = t
+        nb, sc = b1 - b0, s1 - s0
+        R = f.rfft(rows(b0, b1, s0, s1), n=N)  # (nb, sc, F)
         for i, ((fidx, fwin, _, cflat), C) in enumerate(zip(groups, out)):
             nbg, Mg = fwin.shape
-            dst = C[b, :, s0:s1, :]
+            dst = C[b0:b1, :, s0:s1, :]
             if compact is not None:
                 rows_, cols, cfid, cfwin, cconj = compact[i]
-                X = np.take(R, cfid, axis=-1)  # (sc, support)
-                if len(cconj):
-                    X[:, cconj] = np.conj(X[:, cconj])
+                X = backend.take(xp, R, cfid)  # (nb, sc, support)
+                _conj_at(xp, X, cconj)
                 X *= cfwin
-                dst.fill(0)
-                dst[rows_, :, cols] = X.T
+                dst[...] = 0
+                dst[:, rows_, :, cols] = xp.permute_dims(X, (2, 0, 1))
             else:
-                X = np.take(R, fidx, axis=-1, mode="wrap")  # (sc, nbg*Mg)
-                if len(cflat):
-                    X[:, cflat] = np.conj(X[:, cflat])
-                np.multiply(X.reshape(sc, nbg, Mg).transpose(1, 0, 2), fwin[:, None, :], out=dst)
-            res = np_ifft_inplace(dst, 1)
-            if res is not dst and not np.shares_memory(res, dst):  # pragma: no cover
-                dst[...] = res
+                X = backend.take(xp, R, fidx)  # (nb, sc, nbg*Mg)
+                _conj_at(xp, X, cflat)
+                backend.multiply(xp, xp.permute_dims(xp.reshape(X, (nb, sc, nbg, Mg)), (0, 2, 1, 3)), fwin[:, None, :],
+                                 out=dst)
+            f.ifft_inplace(dst)
 
-    run_tasks(task, chunks(B, S, N))
+    run_tasks(task, chunks(B, S, N, like))
     return out
 
 
-def synthesise_numpy(coefs, groups, lanes, K, N, rdtype, emit, compact=None):
-    """Inverse NSGT of ``coefs`` (list of ``(B, bands_g, S, M_g)``); ``emit(b, s0, s1, y)``
-    receives the real rows ``(s1-s0, N)``.  With ``compact`` (tables and lanes) the synthesis
-    buffer holds only the supports."""
+def synthesise(coefs, groups, lanes, K, N, emit, compact=None):
+    """Inverse NSGT of ``coefs`` (list of ``(B, bands_g, S, M_g)``); ``emit(b0, b1, s0, s1, y)``
+    receives the real rows ``(b1-b0, s1-s0, N)``.  With ``compact`` (tables ``(rows, cols, cdwin)``,
+    lanes, ``Kc``) the synthesis buffer holds only the supports."""
+    like = coefs[0]
+    xp = backend.namespace(like)
+    f = backend.fft(xp, workers=1)
     B, _, S, _ = coefs[0].shape
     cdtype = coefs[0].dtype
     if compact is not None:
         ctabs, lanes, K = compact
 
     def task(t):
-        b, s0, s1 = t
-        sc = s1 - s0
-        V = np.empty((sc, K + 1), dtype=cdtype)
-        V[:, K] = 0
+        b0, b1, s0, s1 = t
+        nb, sc = b1 - b0, s1 - s0
+        V = backend.empty(xp, (nb, sc, K + 1), cdtype, like)
+        V[..., K] = 0
         off = 0
         for i, (C, (_, _, dwin, _)) in enumerate(zip(coefs, groups)):
             nbg, Mg = dwin.shape
-            E = np_fft(C[b, :, s0:s1, :], 1)  # (nbg, sc, Mg)
+            E = f.fft(C[b0:b1, :, s0:s1, :])  # (nb, nbg, sc, Mg)
             if compact is not None:
                 rows_, cols, cdwin = ctabs[i]
-                n = len(cols)
-                vals = E[rows_, :, cols]  # (support, sc)
-                vals *= cdwin[:, None]
-                V[:, off:off + n] = vals.T
+                n = cols.shape[0]
+                vals = E[:, rows_, :, cols]  # (support, nb, sc)
+                backend.multiply(xp, xp.permute_dims(vals, (1, 2, 0)), cdwin, out=V[..., off:off + n])
                 off += n
             else:
-                np.multiply(E.transpose(1, 0, 2), dwin, out=V[:, off:off + nbg * Mg].reshape(sc, nbg, Mg))
+                backend.multiply(xp, xp.permute_dims(E, (0, 2, 1, 3)), dwin,
+                                 out=backend.split_last(xp, V[..., off:off + nbg * Mg], (nbg, Mg)))
                 off += nbg * Mg
-        Z = sum_lanes(V, lanes, N)
+            del E
+        Z = sum_lanes(xp, V, lanes, N)
         del V
-        emit(b, s0, s1, np_irfft(Z, N, 1))
+        emit(b0, b1, s0, s1, f.irfft(Z, n=N, overwrite_x=True))
 
-    run_tasks(task, chunks(B, S, N))
+    run_tasks(task, chunks(B, S, N, like))
 
 
-def group_chunks(groups, sizes, parts):
+def group_chunks(sizes, parts):
     """Split group indices into about ``parts`` runs of similar total size."""
     total = float(sum(sizes)) or 1.0
     out, cur, acc = [], [], 0.0
@@ -158,170 +160,87 @@ def group_chunks(groups, sizes, parts):
     return out
 
 
-def analyse_numpy_compact(x, N, cgroups, shapes, cdtype, R=None):
-    """Non-sliced NSGT of ``x`` (B, L) (or of its spectrum ``R``, ``rfft(x, N)``): per band only
-    its support is gathered, the rest of each ``M``-sample buffer is zero.  Returns
-    ``(B, bands_g, 1, M_g)`` arrays."""
-    B = x.shape[0]
-    if R is None:
-        R = np_rfft(x, threads.budget(), N)
-    out = [np.empty((B, nbg, 1, Mg), dtype=cdtype) for nbg, Mg in shapes]
-    parts = group_chunks(cgroups, [nbg * Mg for nbg, Mg in shapes], GROUP_PARTS)
+def _row_tasks(B, parts, like):
+    """``(b0, b1, groups)`` tasks of the non-sliced kernels: per row and run of groups on the host,
+    one on a device."""
+    if _one_task(like):
+        return [(0, B, [i for p in parts for i in p])]
+    return [(b, b + 1, idx) for b in range(B) for idx in parts]
+
+
+def analyse_compact(R, cgroups, shapes, cdtype):
+    """Non-sliced NSGT of the spectrum ``R (B, F)`` (``rfft(x, N)``): per band only its support is
+    gathered, the rest of each ``M``-sample buffer is zero.  Returns ``(B, bands_g, 1, M_g)`` arrays."""
+    xp = backend.namespace(R)
+    f = backend.fft(xp, workers=1)
+    B = R.shape[0]
+    out = [backend.empty(xp, (B, nbg, 1, Mg), cdtype, R) for nbg, Mg in shapes]
+    parts = group_chunks([nbg * Mg for nbg, Mg in shapes], GROUP_PARTS)
 
     def task(t):
-        b, idx = t
+        b0, b1, idx = t
         for i in idx:
             cpos, cfid, cfwin, _, cconj, _ = cgroups[i]
-            X = np.take(R[b], cfid)
-            if len(cconj):
-                X[cconj] = np.conj(X[cconj])
+            X = backend.take(xp, R[b0:b1], cfid)
+            _conj_at(xp, X, cconj)
             X *= cfwin
-            Cb = out[i][b]
-            flat = Cb.reshape(-1)
-            if len(cpos) < flat.size:
-                flat.fill(0)
-            flat[cpos] = X
-            res = np_ifft_inplace(Cb, 1)
-            if res is not Cb and not np.shares_memory(res, Cb):  # pragma: no cover
-                Cb[...] = res
+            Cb = out[i][b0:b1]
+            flat = xp.reshape(Cb, (b1 - b0, -1))
+            if cpos.shape[0] < flat.shape[1]:
+                flat[...] = 0
+            flat[:, cpos] = X
+            f.ifft_inplace(Cb)
 
-    run_tasks(task, [(b, idx) for b in range(B) for idx in parts])
+    run_tasks(task, _row_tasks(B, parts, R))
     return out
 
 
-def synthesise_numpy_compact(coefs, cgroups, clanes, Kc, N, rdtype):
-    """Inverse of :func:`analyse_numpy_compact`; returns ``(B, N)`` real rows."""
+def synthesise_compact(coefs, cgroups, clanes, Kc, N, rdtype):
+    """Inverse of :func:`analyse_compact`; returns ``(B, N)`` real rows."""
+    like = coefs[0]
+    xp = backend.namespace(like)
+    f = backend.fft(xp, workers=1)
     B = coefs[0].shape[0]
-    cdtype = coefs[0].dtype
-    V = np.empty((B, Kc + 1), dtype=cdtype)
+    V = backend.empty(xp, (B, Kc + 1), coefs[0].dtype, like)
     V[:, Kc] = 0
-    parts = group_chunks(cgroups, [c[0].size for c in coefs], GROUP_PARTS)
+    parts = group_chunks([backend.numel(c[0]) for c in coefs], GROUP_PARTS)
 
     def fill(t):
-        b, idx = t
+        b0, b1, idx = t
         for i in idx:
             cpos, _, _, cdwin, _, off = cgroups[i]
-            E = np_fft(coefs[i][b], 1).reshape(-1)
-            np.multiply(np.take(E, cpos), cdwin, out=V[b, off:off + len(cpos)])
+            E = xp.reshape(f.fft(coefs[i][b0:b1]), (b1 - b0, -1))
+            backend.multiply(xp, backend.take(xp, E, cpos), cdwin, out=V[b0:b1, off:off + cpos.shape[0]])
 
-    run_tasks(fill, [(b, idx) for b in range(B) for idx in parts])
-    out = np.empty((B, N), dtype=rdtype)
+    run_tasks(fill, _row_tasks(B, parts, like))
+    out = backend.empty(xp, (B, N), rdtype, like)
+    rows = [(0, B)] if _one_task(like) else [(b, b + 1) for b in range(B)]
 
-    def lanes(b):
-        Z = sum_lanes(V[b:b + 1], clanes, N)
-        out[b] = np_irfft(Z, N, 1)[0]
+    def lanes(t):
+        b0, b1 = t
+        out[b0:b1] = f.irfft(sum_lanes(xp, V[b0:b1], clanes, N), n=N, overwrite_x=True)
 
-    run_tasks(lanes, list(range(B)))
+    run_tasks(lanes, rows)
     return out
 
 
-def sum_lanes(V, lanes, N):
-    """``Z (rows, F)`` from the synthesis buffer ``V (rows, K + 1)``."""
+def sum_lanes(xp, V, lanes, N):
+    """``Z (..., F)`` from the synthesis buffer ``V (..., K + 1)``: ``Z[j] = sum_l V[src_l[j]]``."""
     F = N // 2 + 1
     Z = None
     for src, cj, sparse in lanes:
-        if sparse is not None:  # few entries: add them where they go
+        if sparse is not None:  # few entries: add them where they go (targets of one lane are distinct)
             tgt, srcs, conj = sparse
-            vals = V[:, srcs]
-            if conj.any():
-                vals[:, conj] = np.conj(vals[:, conj])
-            Z[:, tgt] += vals
+            vals = backend.take(xp, V, srcs)
+            _conj_at(xp, vals, conj)
+            Z[..., tgt] += vals
             continue
-        T = np.take(V, src, axis=-1, mode="wrap")
-        if len(cj):
-            T[:, cj] = np.conj(T[:, cj])
+        T = backend.take(xp, V, src)
+        _conj_at(xp, T, cj)
         if Z is None:
             Z = T
         else:
             Z += T
-    Z[:, 0] = Z[:, 0].real
-    if N % 2 == 0:
-        Z[:, F - 1] = Z[:, F - 1].real
+    for j in ((0, F - 1) if N % 2 == 0 else (0,)):  # DC and Nyquist of a real signal: real (a copy: no overlap)
+        Z[..., j] = backend.copy(xp.real(Z[..., j]))
     return Z
-
-
-def analyse_torch(R, groups):
-    import torch
-
-    B, S, _ = R.shape
-    out = []
-    for fidx, fwin, _, cflat in groups:
-        nbg, Mg = fwin.shape
-        X = torch.index_select(R, -1, fidx)
-        if cflat.numel():
-            X[..., cflat] = torch.conj(X[..., cflat])
-        X = X.view(B, S, nbg, Mg) * fwin
-        C = torch.fft.ifft(X.permute(0, 2, 1, 3), dim=-1)
-        out.append(C.contiguous())
-    return out
-
-
-def synthesise_torch(coefs, groups, lanes, K, N, dtype):
-    import torch
-
-    B, _, S, _ = coefs[0].shape
-    V = torch.empty((B, S, K + 1), dtype=dtype, device=coefs[0].device)
-    V[..., K] = 0
-    off = 0
-    for C, (fidx, _, dwin, _) in zip(coefs, groups):
-        nbg, Mg = dwin.shape
-        E = torch.fft.fft(C, dim=-1)
-        view = V[..., off:off + nbg * Mg].view(B, S, nbg, Mg)
-        view.copy_(E.permute(0, 2, 1, 3) * dwin)
-        del E
-        off += nbg * Mg
-    return torch_lanes_irfft(V, lanes, N)
-
-
-def torch_lanes_irfft(V, lanes, N):
-    import torch
-
-    Z = None
-    for src, cj, sparse in lanes:
-        if sparse is not None:
-            tgt, srcs, conj = sparse
-            vals = torch.index_select(V, -1, srcs)
-            vals = torch.where(conj, torch.conj(vals), vals)
-            Z.index_add_(-1, tgt, vals)
-            continue
-        T = torch.index_select(V, -1, src)
-        if cj.numel():
-            T[..., cj] = torch.conj(T[..., cj])
-        Z = T if Z is None else Z.add_(T)
-    del V
-    Z[..., 0] = Z[..., 0].real.to(Z.dtype)
-    if N % 2 == 0:
-        Z[..., -1] = Z[..., -1].real.to(Z.dtype)
-    return torch.fft.irfft(Z, n=N, dim=-1)
-
-
-def analyse_torch_compact(R, cgroups, shapes):
-    """Non-sliced torch NSGT from the spectrum ``R (B, 1, F)``: only each band's support."""
-    import torch
-
-    B = R.shape[0]
-    R = R[:, 0]
-    out = []
-    for (cpos, cfid, cfwin, _, cconj, _), (nbg, Mg) in zip(cgroups, shapes):
-        X = torch.index_select(R, -1, cfid)
-        if cconj.numel():
-            X[:, cconj] = torch.conj(X[:, cconj])
-        X = X * cfwin
-        C = torch.zeros((B, nbg * Mg), dtype=R.dtype, device=R.device)
-        C.index_copy_(-1, cpos, X)
-        out.append(torch.fft.ifft(C.view(B, nbg, 1, Mg), dim=-1))
-    return out
-
-
-def synthesise_torch_compact(coefs, cgroups, clanes, Kc, N, dtype):
-    import torch
-
-    B = coefs[0].shape[0]
-    V = torch.empty((B, 1, Kc + 1), dtype=dtype, device=coefs[0].device)
-    V[..., Kc] = 0
-    for C, (cpos, _, _, cdwin, _, off) in zip(coefs, cgroups):
-        E = torch.fft.fft(C, dim=-1).reshape(B, -1)
-        V[:, 0, off:off + len(cpos)] = torch.index_select(E, -1, cpos) * cdwin
-    return torch_lanes_irfft(V, clanes, N)
-
-

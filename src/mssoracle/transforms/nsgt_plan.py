@@ -18,6 +18,7 @@ import threading
 import numpy as np
 
 from ..errors import ParameterError
+from . import backend as _backend
 from .scales import Scale, plateau
 
 __all__ = ["Plan", "Group", "PlanCache", "PLANS", "next_smooth", "next_even_smooth", "slice_window"]
@@ -266,44 +267,42 @@ class Plan:
             self._lanes["compact"] = _lanes(self._runs, 4, self.Kc, self.F)
         return self._lanes["compact"]
 
-    def arrays(self, backend, dtype, device=None):
-        """Window/index tables converted for a backend and real dtype (cached)."""
-        key = (backend, str(dtype), str(device))
+    def arrays(self, kind, dtype, like=None):
+        """Window/index tables for the kernels, in the namespace and on the device of ``like``
+        (numpy when None) with real ``dtype`` (cached per kind, dtype, namespace and device).
+
+        ``kind``: ``"dense"`` (groups ``(fidx, fwin, dwin, cflat)``, lanes into the ``K + 1`` buffer),
+        ``"sliced-compact"`` (groups ``(rows, cols, cfid, cfwin, cconj, cdwin)``, lanes into ``Kc + 1``)
+        or ``"compact"`` (groups ``(cpos, cfid, cfwin, cdwin, cconj, coffset)``, lanes into ``Kc + 1``).
+        Sparse lanes are ``(None, None, (targets, sources, conj positions))``."""
+        host = like is None or isinstance(like, np.ndarray)
+        key = (kind, str(dtype), "numpy" if host else f"{type(like).__module__}:{like.device}")
         got = self._cache.get(key)
         if got is not None:
             return got
-        if backend == "numpy":
-            groups = [(g.fidx.ravel(), g.fwin.astype(dtype, copy=False), g.dwin.astype(dtype, copy=False), g.cflat)
-                      for g in self.groups]
-            lanes = self.lanes
-        elif backend == "numpy-sliced-compact":
-            groups = [((g.cpos // g.M), (g.cpos % g.M), g.cfid, g.cfwin.astype(dtype), np.flatnonzero(g.cconj),
-                       g.cdwin.astype(dtype)) for g in self.groups]
-            lanes = self.clanes
-        elif backend == "numpy-compact":
-            groups = [(g.cpos, g.cfid, g.cfwin.astype(dtype, copy=False), g.cdwin.astype(dtype, copy=False),
-                       np.flatnonzero(g.cconj),
-                       g.coffset) for g in self.groups]
-            lanes = self.clanes
-        elif backend == "torch-compact":
-            import torch
+        if host:
+            def t(a, dt=None):
+                return a if dt is None else a.astype(dt, copy=False)
+        else:
+            xp = _backend.namespace(like)
 
             def t(a, dt=None):
-                return torch.as_tensor(np.ascontiguousarray(a), dtype=dt, device=device)
-
+                return _backend.as_like(xp, np.ascontiguousarray(a), dt, like)
+        if kind == "dense":
+            groups = [(t(g.fidx.ravel()), t(g.fwin, dtype), t(g.dwin, dtype), t(g.cflat)) for g in self.groups]
+            lanes = self.lanes
+        elif kind == "sliced-compact":
+            groups = [(t(g.cpos // g.M), t(g.cpos % g.M), t(g.cfid), t(g.cfwin, dtype), t(np.flatnonzero(g.cconj)),
+                       t(g.cdwin, dtype)) for g in self.groups]
+            lanes = self.clanes
+        elif kind == "compact":
             groups = [(t(g.cpos), t(g.cfid), t(g.cfwin, dtype), t(g.cdwin, dtype), t(np.flatnonzero(g.cconj)),
                        g.coffset) for g in self.groups]
-            lanes = [(t(a), t(c), None) if sp is None else (None, None, tuple(t(v) for v in sp))
-                     for a, c, sp in self.clanes]
+            lanes = self.clanes
         else:
-            import torch
-
-            def t(a, dt=None):
-                return torch.as_tensor(np.ascontiguousarray(a), dtype=dt, device=device)
-
-            groups = [(t(g.fidx.ravel()), t(g.fwin, dtype), t(g.dwin, dtype), t(g.cflat)) for g in self.groups]
-            lanes = [(t(a), t(c), None) if sp is None else (None, None, tuple(t(v) for v in sp))
-                     for a, c, sp in self.lanes]
+            raise ValueError(f"unknown table kind {kind!r}")
+        lanes = [(t(a), t(c), None) if sp is None else (None, None, (t(sp[0]), t(sp[1]), t(np.flatnonzero(sp[2]))))
+                 for a, c, sp in lanes]
         got = (groups, lanes)
         self._cache[key] = got
         return got
