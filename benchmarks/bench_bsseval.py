@@ -24,8 +24,15 @@ previous main needed).  It reports the time of the first method (reference work 
 time of each additional method, and the peak RSS above the loaded inputs over all methods.  Run it on
 an older checkout with ``PYTHONPATH=/path/to/old/src`` to compare.
 
+``--kernels numpy,torch,prev-numpy,prev-torch --baseline REV`` times only the correlation pass of
+one additional method (the 4-source call, references x estimates, float32 views) for each named
+kernel implementation in one process, in interleaved rounds whose order alternates (``prev-*``
+are the kernels of git revision REV, loaded with ``git show``): medians, the median per-round
+ratio to the first implementation (robust to load that varies between rounds) and CPU times.
+
 Usage: python benchmarks/bench_bsseval.py [--museval-runs 1] [--backend torch --device cuda] [--skip-museval]
        python benchmarks/bench_bsseval.py --track-only [--methods 4]
+       python benchmarks/bench_bsseval.py --kernels numpy,prev-numpy --baseline 69b8ab1 [--runs 10]
 """
 
 import argparse
@@ -233,11 +240,104 @@ def track_worker(args):
                           derived=has_derived, traced_mib=traced)))
 
 
+def kernels_worker(args):
+    """The correlation pass of one additional method (4-source call, references x estimates, v4,
+    1 s frames, 512 lags) for each kernel implementation, in interleaved rounds in one process."""
+    import warnings
+
+    from mssoracle.bsseval import kernels
+    from mssoracle.bsseval.signals import Signals
+    from mssoracle.bsseval.validation import framing
+
+    warnings.simplefilter("ignore")
+    refs, ests = load_inputs(args.seconds)
+    stems = np.stack([refs[k].T for k in STEMS]).astype(np.float32)  # (nsrc, C, T), as the runner holds them
+    est = np.stack([other_method(ests)[k].T for k in STEMS]).astype(np.float32)
+    del refs, ests
+    nsampl = stems.shape[-1]
+    starts, stops = framing(nsampl, SR, SR)
+    impls = {}
+    for name in args.kernels.split(","):
+        impls[name] = kernel_impl(name, args.baseline)
+    tensors = {}
+    for name, (ops, on_torch) in impls.items():
+        if on_torch and "t" not in tensors:
+            import torch
+
+            tensors["t"] = (torch.from_numpy(stems), torch.from_numpy(est))
+    times = {name: [] for name in impls}
+    cpu = {name: [] for name in impls}
+    diffs = {}
+    first = None
+    for rnd in range(args.runs + 1):  # round 0: warm-up; the order alternates between rounds
+        for name, (ops, on_torch) in (list(impls.items()) if rnd % 2 == 0 else list(impls.items())[::-1]):
+            r, e = tensors["t"] if on_torch else (stems, est)
+            xs = Signals([r[i].T for i in range(len(STEMS))])
+            ys = Signals([e[i].T for i in range(len(STEMS))])
+            t, c = time.perf_counter(), time.process_time()
+            fr, gl = kernels.correlations(ops, xs, [ys], starts, stops, nsampl, 512, True)
+            dt, dc = time.perf_counter() - t, time.process_time() - c
+            if rnd:
+                times[name].append(dt)
+                cpu[name].append(dc)
+            if first is None:
+                first = (fr[0], gl[0])
+            elif rnd == 0 and name != next(iter(impls)):
+                d = max(float(np.abs(fr[0] - first[0]).max()), float(np.abs(gl[0] - first[1]).max()))
+                diffs[name] = d
+    print(json.dumps(dict(times=times, cpu=cpu, diffs=diffs, load=os.getloadavg())))
+
+
+def kernel_impl(name, baseline=None):
+    """(ops, on_torch) for a --kernels name: ``numpy``, ``torch`` (this checkout, torch on the CPU),
+    ``prev-numpy``, ``prev-torch`` (the kernels of git revision ``--baseline``, loaded from
+    ``git show``; its torch twin imports the plan helpers from this checkout's kernels)."""
+    from mssoracle.bsseval import kernels
+
+    if name == "numpy":
+        return kernels.NumpyOps(), False
+    if name == "torch":
+        return kernels.TorchOps("cpu"), True
+    if name in ("prev-numpy", "prev-torch"):
+        if not baseline:
+            raise SystemExit(f"--kernels {name} needs --baseline REV")
+        if name == "prev-numpy":
+            return _prev_module(baseline, "kernels").NumpyOps(), False
+        return _prev_module(baseline, "kernels_torch").TorchOps("cpu"), True
+    raise SystemExit(f"unknown kernel implementation {name!r}")
+
+
+def _prev_module(rev, stem):
+    """``src/mssoracle/bsseval/{stem}.py`` of git revision ``rev``, imported inside the package."""
+    import importlib.util
+
+    import mssoracle.bsseval as pkg
+
+    name = f"mssoracle.bsseval._prev_{stem}"
+    if name in sys.modules:
+        return sys.modules[name]
+    text = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:src/mssoracle/bsseval/{stem}.py"],
+                          capture_output=True, text=True, check=True).stdout
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"_prev_{stem}.py"
+        path.write_text(text)
+        spec = importlib.util.spec_from_file_location(name, path)
+        mod = importlib.util.module_from_spec(spec)
+        mod.__package__ = pkg.__name__
+        sys.modules[name] = mod
+        spec.loader.exec_module(mod)
+    return mod
+
+
 def run_worker(kind, runs, args, outfile):
     cmd = [sys.executable, __file__, "--worker", kind, "--runs", str(runs), "--seconds", str(args.seconds),
            "--out", outfile, "--backend", args.backend, "--methods", str(args.methods)]
     if args.tracemalloc:
         cmd.append("--tracemalloc")
+    if args.kernels:
+        cmd += ["--kernels", args.kernels]
+    if args.baseline:
+        cmd += ["--baseline", args.baseline]
     if args.device:
         cmd += ["--device", args.device]
     res = subprocess.run(cmd, capture_output=True, text=True)
@@ -245,6 +345,12 @@ def run_worker(kind, runs, args, outfile):
         sys.stderr.write(res.stderr)
         raise SystemExit(f"{kind} worker failed")
     return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def _budget():
+    from mssoracle import threads
+
+    return threads.budget()
 
 
 def main(argv=None):
@@ -259,11 +365,18 @@ def main(argv=None):
     ap.add_argument("--methods", type=int, default=3, help="estimate sets scored by the TrackEvaluator worker")
     ap.add_argument("--tracemalloc", action="store_true",
                     help="also report the TrackEvaluator's traced (tracemalloc) peak; timings are then slower")
-    ap.add_argument("--worker", choices=["museval", "ours", "track"], help=argparse.SUPPRESS)
+    ap.add_argument("--kernels", default=None,
+                    help="time only the correlation pass of one additional method (4-source call) for these "
+                         "comma-separated kernel implementations, interleaved, median of --runs")
+    ap.add_argument("--baseline", default=None,
+                    help="git revision whose kernels --kernels prev-numpy,prev-torch time (same process)")
+    ap.add_argument("--worker", choices=["museval", "ours", "track", "kernels"], help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker == "track":
         return track_worker(args)
+    if args.worker == "kernels":
+        return kernels_worker(args)
     if args.worker:
         return worker(args)
     if not TRACK.is_dir():
@@ -277,6 +390,25 @@ def main(argv=None):
         import torch
 
         device_name = torch.cuda.get_device_name(torch.device(args.device))
+    if args.kernels:
+        with tempfile.TemporaryDirectory() as tmp:
+            res = run_worker("kernels", args.runs, args, os.path.join(tmp, "k.npz"))
+        lines = ["", "=== BSS Eval correlation pass of one additional method (4-source call, v4, 1 s frames) ===",
+                 f"track: 80s Rock preview tiled to {args.seconds:.0f} s, stereo 44.1 kHz, float32 x.T views",
+                 f"machine: {os.cpu_count()} CPU cores, thread budget {_budget()}; load average after: "
+                 + " ".join("%.2f" % x for x in res["load"])]
+        first = None
+        for name, ts in res["times"].items():
+            med = statistics.median(ts)
+            first = ts if first is None else first
+            # paired by round (the rounds interleave the implementations): robust to load that varies
+            ratio = statistics.median(t / f for t, f in zip(ts, first))
+            lines.append(f"{name:>12}: median {med:.2f} s of {len(ts)} {['%.2f' % t for t in ts]}"
+                         f"; median ratio to the first per round {ratio:.3f}"
+                         f"; CPU time median {statistics.median(res['cpu'][name]):.2f} s"
+                         + (f"; max |difference| {res['diffs'][name]:.2g}" if name in res["diffs"] else ""))
+        print("\n".join(lines))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         track = run_worker("track", 1, args, os.path.join(tmp, "track.npz"))
         track_lines = [

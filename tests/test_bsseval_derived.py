@@ -62,18 +62,18 @@ class _Raw:
 
 
 class _PassCounter:
-    """Counts correlation passes (NumpyOps.seg_corr calls)."""
+    """Counts correlation passes (ArrayOps.seg_corr calls)."""
 
     def __init__(self, monkeypatch):
         self.n = 0
-        real = kernels.NumpyOps.seg_corr
+        real = kernels.ArrayOps.seg_corr
         counter = self
 
         def counted(ops, *a, **kw):
             counter.n += 1
             return real(ops, *a, **kw)
 
-        monkeypatch.setattr(kernels.NumpyOps, "seg_corr", counted)
+        monkeypatch.setattr(kernels.ArrayOps, "seg_corr", counted)
 
 
 def _assert_close(a, b, sdr_tol=1e-9, other_tol=1e-6):
