@@ -8,8 +8,8 @@ Modules (no import cycles; each uses only the public names of the others):
 ``signals``        block access to caller arrays in float64 (any dtype/strides, numpy/torch),
                    sums of parts; ``frame_stats`` (finite, silence, per-frame energies)
 ``validation``     museval's input conventions and checks, framing
-``kernels``        numpy correlation kernels, their plan, bilinear combination
-``kernels_torch``  the torch twin (same plan), on the estimates' device
+``kernels``        correlation kernels (one array-API code path, numpy and torch on the
+                   estimates' device), their plan, bilinear combination
 ``solvers``        Gram matrix, block Levinson and dense factorisations (host, float64)
 ``evaluator``      ``Evaluator`` and ``evaluate`` (museval's ``evaluate``)
 ``track``          ``TrackEvaluator``/``eval_track`` (museval's ``eval_mus_track``)

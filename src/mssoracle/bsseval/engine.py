@@ -1,7 +1,7 @@
 """Compatibility module: the engine's public names, now in smaller modules.
 
 :mod:`~mssoracle.bsseval.evaluator` (``Evaluator``, ``evaluate``), :mod:`~mssoracle.bsseval.validation`
-(input checks, framing), :mod:`~mssoracle.bsseval.kernels` / :mod:`~mssoracle.bsseval.kernels_torch`
+(input checks, framing), :mod:`~mssoracle.bsseval.kernels`
 (correlations), :mod:`~mssoracle.bsseval.solvers` (Gram factorisations), :mod:`~mssoracle.bsseval.signals`
 (block access to the signals).
 """

@@ -37,7 +37,7 @@ import scipy.fft
 
 from .. import threads
 from ..errors import ParameterError
-from .kernels import NumpyOps, combine_corr, correlations, parallel_map
+from .kernels import NumpyOps, TorchOps, combine_corr, correlations, parallel_map
 from .signals import FrameStats, frame_stats
 from .solvers import EPS, factor, global_factor, gram, source_factor
 from .validation import as_sources, check_sources, check_win_hop, fit_length, framing, shape_error
@@ -66,8 +66,6 @@ def get_ops(backend, device, inputs=None):
         backend, device = "torch", inputs.device
     if backend == "numpy":
         return NumpyOps()
-    from .kernels_torch import TorchOps
-
     return TorchOps(device)
 
 

@@ -23,6 +23,7 @@ import sys
 
 import numpy as np
 
+from .. import threads
 from ..constants import ACCOMPANIMENT, derived_targets
 from ..errors import MssOracleError
 from .executors import SerialExecutor
@@ -37,6 +38,8 @@ def _to_device(x, experiment):
         return x
     import torch
 
+    if torch.get_num_threads() != threads.budget():  # torch's CPU pool joins the process's thread budget
+        torch.set_num_threads(threads.budget())
     return torch.from_numpy(np.ascontiguousarray(x)).to(experiment.device or "cpu")
 
 
