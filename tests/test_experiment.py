@@ -272,3 +272,19 @@ def test_streamed_estimates_equal_whole_signal_estimates(tmp_path):
         for o in oracles:
             want = t.inverse(o(X, S), stems.shape[-1])
             np.testing.assert_allclose(got[o], want, rtol=0, atol=1e-9 * np.abs(want).max(), err_msg=f"{spec} {o}")
+
+
+def test_scores_are_bit_identical_whatever_the_thread_budget(stereo_root, tmp_path):
+    """One thread or two: the same bytes in every score file (the executors rely on it)."""
+    from mssoracle import threads
+
+    args = ("--oracle", "irm1,mwf,wiener1", "--transform", "stft:512,slicq:bark:24:100", "--track", "Track A")
+    for n in (1, 2):
+        with threads.limited(n):
+            assert _eval(stereo_root, tmp_path / f"t{n}", *args) == 0
+    one = sorted((tmp_path / "t1" / "scores").rglob("*.json"))
+    assert len(one) == 6
+    for f in one:
+        a = json.loads(f.read_text())
+        b = json.loads((tmp_path / "t2" / f.relative_to(tmp_path / "t1")).read_text())
+        assert a["targets"] == b["targets"] and a["cond"] == b["cond"], f.name
