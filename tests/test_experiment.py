@@ -288,3 +288,22 @@ def test_scores_are_bit_identical_whatever_the_thread_budget(stereo_root, tmp_pa
         a = json.loads(f.read_text())
         b = json.loads((tmp_path / "t2" / f.relative_to(tmp_path / "t1")).read_text())
         assert a["targets"] == b["targets"] and a["cond"] == b["cond"], f.name
+
+
+def test_saved_estimates_are_the_scored_ones_and_accompaniment_their_sum(hq_root, tmp_path):
+    out = tmp_path / "out"
+    assert _eval(hq_root, out, "--oracle", "irm1", "--transform", "stft:256", "--track", "Track A",
+                 "--save-estimates") == 0
+    folder = out / "estimates" / "irm1-stft-256-64" / "test" / "Track A"
+    wavs = {p.stem: sf.read(str(p), always_2d=True)[0] for p in folder.glob("*.wav")}
+    assert set(wavs) == {"drums", "bass", "other", "vocals", "accompaniment"}
+    np.testing.assert_allclose(wavs["accompaniment"], wavs["drums"] + wavs["bass"] + wavs["other"], atol=1e-6)
+    # the estimates score as the JSON says (museval on the saved files is the user's check)
+    from mssoracle.bsseval import eval_track, load_track_scores
+
+    refs = {s: sf.read(str(hq_root / "test" / "Track A" / f"{s}.wav"), always_2d=True)[0] for s in STEMS}
+    refs["accompaniment"] = refs["drums"] + refs["bass"] + refs["other"]
+    again = eval_track(refs, wavs, sample_rate=SR, on_silent="nan")
+    stored = load_track_scores(next((out / "scores").glob("irm1-*/*/Track A.json")))
+    for t in STEMS + ("accompaniment",):
+        np.testing.assert_allclose(again.values(t)["SDR"], stored.values(t)["SDR"], atol=1e-3)
