@@ -31,5 +31,5 @@ def test_float32_scores_equal_float64_scores_on_falcon_69(tmp_path):
     assert len(diff) == 9 * 5 * 4
     # per-track medians of SDR agree to 1e-3 dB for every oracle, mwf included (measured: <= 1e-5)
     assert diff.xs("SDR", level="metric").max() <= 1e-3, diff.xs("SDR", level="metric").sort_values().tail()
-    # Falcon 69's Gram matrix is ill-conditioned too (cond ~4e13-4e15): SIR/ISR/SAR within 0.5 dB
-    assert diff.max() <= 0.5, diff.sort_values().tail()
+    # Falcon 69 (lossless) is well enough conditioned (cond ~2e11-3e11 < 1e12) for SIR/ISR/SAR to agree too
+    assert diff.max() <= 1e-2, diff.sort_values().tail()
