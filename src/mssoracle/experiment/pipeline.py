@@ -28,7 +28,7 @@ ESTIMATES_IN_FLIGHT = 2
 
 
 def _passes(oracle):
-    return int(getattr(oracle, "passes", 1))
+    return int(oracle.passes)
 
 
 def estimate_groups(oracles, size=ESTIMATES_IN_FLIGHT):
@@ -39,50 +39,6 @@ def estimate_groups(oracles, size=ESTIMATES_IN_FLIGHT):
     """
     ordered = sorted(oracles, key=_passes)  # stable
     return [ordered[i:i + size] for i in range(0, len(ordered), size)]
-
-
-class _WholeStream:
-    """One block = the whole signal, for a transform without a ``stream`` method."""
-
-    def __init__(self, transform, length):
-        self.transform = transform
-        self.length = length
-        self.blocks = [None]
-
-    def forward(self, x, block):
-        return self.transform.forward(x)
-
-    def inverse_add(self, coefs, block, out):
-        out += self.transform.inverse(coefs, self.length)
-
-    def finish(self, out):
-        pass
-
-
-def open_stream(transform, length):
-    """The transform's block stream for a signal of ``length`` samples."""
-    if hasattr(transform, "stream"):
-        return transform.stream(length)
-    return _WholeStream(transform, length)
-
-
-class _WholeOracle:
-    """An oracle without block passes: one pass, called on each block."""
-
-    passes = 1
-
-    def __init__(self, oracle):
-        self.oracle = oracle
-
-    def start(self):
-        return None
-
-    def apply(self, state, X, S):
-        return self.oracle(X, S)
-
-
-def _as_passes(oracle):
-    return oracle if hasattr(oracle, "apply") else _WholeOracle(oracle)
 
 
 def _zeros_like_stems(stems):
@@ -120,9 +76,9 @@ def compute_estimates(transform, oracles, mixture, stems):
         reference as soon as it is yielded).
     """
     length = int(stems.shape[-1])
-    stream = open_stream(transform, length)
+    stream = transform.stream(length)  # Transform's default: one block, the whole signal
     for group in estimate_groups(list(oracles)):
-        runners = [_as_passes(o) for o in group]
+        runners = list(group)
         total = max(_passes(r) for r in runners)
         states = [r.start() for r in runners]
         outs = [None] * len(runners)
@@ -146,7 +102,7 @@ def compute_estimates(transform, oracles, mixture, stems):
                     del Y
                 del X, S
             for i, q in active:
-                if q < _passes(runners[i]) - 1 and hasattr(runners[i], "end_pass"):
+                if q < _passes(runners[i]) - 1:
                     runners[i].end_pass(states[i], q)
         for i, r in enumerate(runners):
             stream.finish(outs[i])
