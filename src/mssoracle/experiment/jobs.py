@@ -9,7 +9,7 @@ from ..constants import DEFAULT_PRECISION, PRECISIONS
 from ..errors import ParameterError
 from .identity import same_result
 
-__all__ = ["Experiment", "Job", "method_name", "MIXTURE_CHOICES", "track_sample_rate"]
+__all__ = ["Experiment", "Job", "method_name", "MIXTURE_CHOICES"]
 
 MIXTURE_CHOICES = ("file", "sum")
 
@@ -21,22 +21,6 @@ def method_name(oracle, transform):
 
 def _subset_dir(subset):
     return subset if subset else "all"
-
-
-def track_sample_rate(track):
-    """A track's sampling rate from its file header (no decoding)."""
-    rate = getattr(track, "sample_rate", None)
-    if isinstance(rate, int) and rate > 0:
-        return rate
-    from ..audio import audio_info
-
-    files = track.files
-    if getattr(track, "is_stem_file", False):
-        import av
-
-        with av.open(str(files["mixture"])) as container:
-            return int(container.streams.audio[0].rate)
-    return int(audio_info(files["mixture"])[0])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -142,20 +126,12 @@ class Experiment:
         """The transform of ``spec`` resolved at ``sample_rate`` (cached)."""
         key = (spec, int(sample_rate))
         if key not in self._at_rate:
-            t = self._transforms[spec]
-            if t.sample_rate != sample_rate:
-                if hasattr(t, "at_rate"):
-                    t = t.at_rate(int(sample_rate))
-                else:
-                    from ..transforms import from_spec
-
-                    t = from_spec(t.spec, sample_rate=int(sample_rate))
-            self._at_rate[key] = t
+            self._at_rate[key] = self._transforms[spec].at_rate(int(sample_rate))
         return self._at_rate[key]
 
     def sample_rate_of(self, index):
-        if index not in self._rates:
-            self._rates[index] = track_sample_rate(self.dataset[index])
+        if index not in self._rates:  # from the file header, nothing decoded
+            self._rates[index] = self.dataset[index].sample_rate
         return self._rates[index]
 
     def jobs(self):
