@@ -115,3 +115,16 @@ def test_shared_constants_defined_once():
 def test_subpackages_are_listed():
     assert {m.name for m in pkgutil.iter_modules(mssoracle.__path__)} >= {
         "constants", "validators", "registry", "threads", "specs", "experiment", "metrics"}
+
+
+def test_no_top_level_name_defined_twice():
+    """A second ``def``/``class`` of the same name silently replaces the first."""
+    bad = []
+    for name, path in MODULES.items():
+        seen = set()
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                if node.name in seen:
+                    bad.append(f"{name}.{node.name}")
+                seen.add(node.name)
+    assert not bad, bad

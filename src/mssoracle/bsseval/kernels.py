@@ -472,21 +472,3 @@ def combine_corr(r, xgroups, ygroups, nchan):
                 for b in gy:
                     dst += r[..., a * nchan : (a + 1) * nchan, b * nchan : (b + 1) * nchan, :]
     return out
-
-
-def combine_corr(r, xgroups, ygroups, nchan):
-    """Correlations of sums of sources from those of the sources (bilinearity).
-
-    ``r (..., nxs * nchan, nys * nchan, F)`` -> ``(..., len(xgroups) * nchan, len(ygroups) * nchan, F)``:
-    block ``(i, k)`` is the sum over ``a in xgroups[i]``, ``b in ygroups[k]`` (in that order) of
-    the blocks ``(a, b)`` of ``r``.
-    """
-    F = r.shape[-1]
-    out = np.zeros(r.shape[:-3] + (len(xgroups) * nchan, len(ygroups) * nchan, F))
-    for i, gx in enumerate(xgroups):
-        for k, gy in enumerate(ygroups):
-            dst = out[..., i * nchan : (i + 1) * nchan, k * nchan : (k + 1) * nchan, :]
-            for a in gx:
-                for b in gy:
-                    dst += r[..., a * nchan : (a + 1) * nchan, b * nchan : (b + 1) * nchan, :]
-    return out
