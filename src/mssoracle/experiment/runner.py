@@ -102,7 +102,8 @@ def run_track(experiment, track_index, jobs):
             del est
             scores.save(experiment.score_path(job))
             frames.append(scores.df.assign(method=job.method))
-    return frames, notes
+    # a call's reference warnings (ill-conditioning) come with every method's scores: report each once per track
+    return frames, list(dict.fromkeys(notes))
 
 
 def _score(experiment, evaluator, job, names, derive, est, stems, sr, track_name, notes):

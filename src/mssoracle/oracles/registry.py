@@ -290,17 +290,6 @@ class Oracle:
             self.end_pass(state, p)
         return self.apply(state, X, S)
 
-    @property
-    def _func(self):
-        """The pointwise function (kept for tests/test_experiment.py, which replaces it; to be dropped)."""
-        return getattr(self._impl, "func", None)
-
-    @_func.setter
-    def _func(self, func):
-        if not isinstance(self._impl, _Pointwise):
-            raise AttributeError(f"oracle {self.name} is not pointwise")
-        self._impl.func = func
-
     def __eq__(self, other):
         return isinstance(other, Oracle) and other.name == self.name
 
