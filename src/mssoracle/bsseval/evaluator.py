@@ -271,8 +271,7 @@ class Evaluator:
             self._prepare(None)
 
     def _ops_for(self, est):
-        if est is not None and est.on_torch and self._ops.name == "numpy":
-            return get_ops("torch", est.device)
+        """The kernels for ``est``: torch tensors run on their own device (numpy ops have no device)."""
         if est is not None and est.on_torch and str(est.device) != str(getattr(self._ops, "device", None)):
             return get_ops("torch", est.device)
         return self._ops
