@@ -44,6 +44,8 @@ import threading
 import numpy as np
 
 from .. import threads
+from ..backend import array_namespace
+from ..backend import fft as backend_fft
 from ..errors import ParameterError
 
 __all__ = ["CHUNK_SAMPLES", "NFFT_BLOCK", "block_plan", "segment_chunks", "parallel_map", "ArrayOps",
@@ -118,12 +120,6 @@ def torch_device(device):
     return dev
 
 
-def _namespace(x):
-    import array_api_compat
-
-    return array_api_compat.array_namespace(x)
-
-
 class _Shim:
     """What the correlation kernels need beyond the array API, for namespace ``xp``.
 
@@ -140,22 +136,12 @@ class _Shim:
         self.device = device
         self.numpy = array_api_compat.is_numpy_namespace(xp)
         self._local = threading.local()
-        if self.numpy:
-            import scipy.fft
-
-            self._fft = scipy.fft
-        else:
-            self._fft = xp.fft
 
     def rfft(self, a, n, axis, wk):
-        if self.numpy:
-            return self._fft.rfft(a, n=n, axis=axis, workers=wk)
-        return self._fft.rfft(a, n=n, axis=axis)
+        return backend_fft(self.xp, workers=wk).rfft(a, n=n, axis=axis)
 
     def irfft(self, a, n, axis, wk):
-        if self.numpy:
-            return self._fft.irfft(a, n=n, axis=axis, workers=wk)
-        return self._fft.irfft(a, n=n, axis=axis)
+        return backend_fft(self.xp, workers=wk).irfft(a, n=n, axis=axis)
 
     def windows(self, g, t0, shape, strides):
         """Read-only view of the buffer ``g (nsrc, N, nchan)`` from time ``t0`` on, with element ``strides``."""
@@ -184,7 +170,7 @@ class _Shim:
         numpy: through a zero-padded buffer reused per thread and shape (filled with one strided
         copy), which scipy.fft's own padding (a new zeroed array each call) does not do."""
         if not self.numpy:
-            return self._fft.rfft(v, n=nfft, axis=-1)
+            return self.rfft(v, nfft, -1, wk)
         width = v.shape[-1]
         shape = v.shape[:-1] + (nfft,)
         bufs = self._local.__dict__.setdefault("pad", {})
@@ -197,7 +183,7 @@ class _Shim:
             buf[0][..., width : buf[1]] = 0.0
         buf[1] = width
         np.copyto(buf[0][..., :width], v)
-        return self._fft.rfft(buf[0], axis=-1, workers=wk)
+        return self.rfft(buf[0], None, -1, wk)
 
     def release(self):
         """Drop this thread's padding buffers."""
@@ -221,11 +207,11 @@ class ArrayOps:
         self.fft = scipy.fft  # plan sizes only
         if backend == "numpy":
             self.name, self.device = "numpy", None
-            self.sh = _Shim(_namespace(np.empty(0)), None)
+            self.sh = _Shim(array_namespace(np.empty(0)), None)
         else:
             self.name = "torch"
             self.device = torch_device(device)
-            self.sh = _Shim(_namespace(_torch().empty(0, device=self.device)), self.device)
+            self.sh = _Shim(array_namespace(_torch().empty(0, device=self.device)), self.device)
         cuda = self.device is not None and self.device.type == "cuda"
         self.chunk_samples = CHUNK_SAMPLES * (8 if cuda else 1)
         self.acc_bytes = ACC_BYTES * (8 if cuda else 1)

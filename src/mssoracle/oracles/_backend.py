@@ -1,42 +1,24 @@
-"""The oracles' one backend layer: the array API namespace of the input, plus a small shim.
+"""What the oracles add to the package's backend layer (:mod:`mssoracle.backend`).
 
 Every oracle is written once against ``xp = array_api_compat.array_namespace(x)``
-(numpy, torch CPU and CUDA).  The standard namespace has no ``einsum``; this
-module adds it (``numpy.einsum`` / ``torch.einsum``) and the closed-form 1x1
-and 2x2 inverses the multichannel filters use (plain arithmetic on any
-backend).  Arrays stay on their device: nothing here copies to the host.
+(numpy, torch CPU and CUDA; :func:`mssoracle.backend.array_namespace`, with
+:func:`mssoracle.backend.einsum`).  This module adds the closed-form 1x1 and
+2x2 inverses the multichannel filters use (plain arithmetic on any backend).  Arrays stay on their device: nothing here copies to the host.
 
 Also here: input validation (:func:`prepare`), shared by every oracle.
 """
 
-import array_api_compat
 import numpy as np
 
+from ..backend import array_namespace as namespace
+from ..backend import is_torch
 from ..errors import ParameterError
 
-__all__ = ["EPS", "namespace", "einsum", "sq_abs", "prepare", "unit_phase", "complex_dtype", "real_dtype",
+__all__ = ["EPS", "sq_abs", "prepare", "unit_phase", "complex_dtype", "real_dtype",
            "stat_dtypes", "inv_eps_det", "inv_norbert"]
 
 #: float64 machine epsilon: sigsep-mus-oracle's ``eps`` and the Wiener family's, whatever the input precision
 EPS = float(np.finfo(np.float64).eps)
-
-
-def namespace(*arrays):
-    """The array API namespace of ``arrays`` (``array_api_compat.numpy`` or ``array_api_compat.torch``)."""
-    return array_api_compat.array_namespace(*arrays)
-
-
-def is_torch(x):
-    return array_api_compat.is_torch_array(x)
-
-
-def einsum(eq, *ops):
-    """``einsum`` on the operands' backend (not in the array API standard)."""
-    if is_torch(ops[0]):
-        import torch
-
-        return torch.einsum(eq, *[o.resolve_conj() for o in ops])
-    return np.einsum(eq, *ops)
 
 
 def sq_abs(z):

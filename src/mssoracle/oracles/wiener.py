@@ -33,7 +33,8 @@ import array_api_compat
 
 from .. import validators
 from ..errors import ParameterError
-from ._backend import EPS, einsum, inv_eps_det, inv_norbert, prepare, sq_abs, stat_dtypes, unit_phase
+from ..backend import einsum
+from ._backend import EPS, inv_eps_det, inv_norbert, prepare, sq_abs, stat_dtypes, unit_phase
 from .registry import Option, register_oracle
 
 __all__ = ["mwf", "wiener", "MWFPasses", "WienerPasses"]

@@ -121,7 +121,7 @@ import numpy as np
 from .. import threads, validators
 from ..errors import ParameterError
 from ..specs import parse_colon_spec
-from . import backend
+from .. import backend
 from . import nsgt_kernels as kernels
 from .base import BLOCK_SAMPLES, Block, Stream, Transform, register_transform
 from .nsgt_plan import PLANS, next_even_smooth, slice_window

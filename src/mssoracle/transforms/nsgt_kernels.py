@@ -18,7 +18,7 @@ tables gather and scatter only each band's support.
 """
 
 from .. import threads
-from . import backend
+from .. import backend
 
 __all__ = ["run_tasks", "chunks", "analyse", "synthesise", "analyse_compact", "synthesise_compact", "sum_lanes",
            "group_chunks", "CHUNK_SAMPLES", "MIN_TASKS", "GROUP_PARTS"]

@@ -18,7 +18,7 @@ import threading
 import numpy as np
 
 from ..errors import ParameterError
-from . import backend as _backend
+from .. import backend as _backend
 from .scales import Scale, plateau
 
 __all__ = ["Plan", "Group", "PlanCache", "PLANS", "next_smooth", "next_even_smooth", "slice_window"]

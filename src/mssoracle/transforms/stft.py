@@ -39,7 +39,7 @@ from .. import validators
 from ..constants import SISEC18_STFT_SPEC
 from ..errors import ParameterError
 from ..specs import parse_colon_spec
-from . import backend
+from .. import backend
 from .base import BLOCK_SAMPLES, Block, Stream, Transform, register_transform
 
 __all__ = ["STFT", "STFTStream", "from_spec", "SISEC18_STFT_SPEC", "parse_window", "window_array"]

@@ -1,19 +1,23 @@
-"""The array backend of the transforms: ``array_api_compat`` plus a small shim.
+"""The package's one array backend layer: ``array_api_compat`` plus a small shim.
 
-``array_api_compat.array_namespace(x)`` dispatches on the input (numpy, torch
-on any device).  For numpy it routes FFTs to :mod:`numpy.fft`, which has no
-``workers=``; :func:`fft` gives :mod:`scipy.fft` with the thread budget's
-workers instead.  :func:`frames` is the strided framing that the array API
-lacks (numpy's ``sliding_window_view``, torch's ``unfold``).
+Transforms, oracles and the BSS Eval kernels dispatch on their input's type
+through this module.  ``array_api_compat.array_namespace(x)`` covers numpy and
+torch on any device (:func:`array_namespace`); :func:`namespace` gives numpy
+itself for numpy inputs, where the transforms use ``out=`` arguments the
+standard lacks.  For numpy the standard routes FFTs to :mod:`numpy.fft`, which
+has no ``workers=``; :func:`fft` gives :mod:`scipy.fft` with the thread
+budget's workers instead.  :func:`frames` is the strided framing the array API
+lacks (numpy's ``sliding_window_view``, torch's ``unfold``), :func:`einsum` the
+einsum it lacks.
 """
 
 import sys
 
 import numpy as np
 
-from .. import threads
+from . import threads
 
-__all__ = ["namespace", "is_torch", "is_numpy", "fft", "frames", "zeros", "empty", "as_like", "real_dtype_of",
+__all__ = ["namespace", "array_namespace", "einsum", "is_torch", "is_numpy", "fft", "frames", "zeros", "empty", "as_like", "real_dtype_of",
            "take", "multiply", "add", "copy", "split_last", "on_host", "numel"]
 
 
@@ -24,6 +28,22 @@ def is_torch(x):
 
 def is_numpy(xp):
     return xp is np or getattr(xp, "__name__", "").endswith("numpy")
+
+
+def array_namespace(*arrays):
+    """The array API namespace of ``arrays`` (``array_api_compat.numpy`` or ``array_api_compat.torch``)."""
+    import array_api_compat
+
+    return array_api_compat.array_namespace(*arrays)
+
+
+def einsum(eq, *ops):
+    """``einsum`` on the operands' backend (not in the array API standard)."""
+    if is_torch(ops[0]):
+        import torch
+
+        return torch.einsum(eq, *[o.resolve_conj() for o in ops])
+    return np.einsum(eq, *ops)
 
 
 def namespace(x):
