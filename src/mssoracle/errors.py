@@ -25,3 +25,26 @@ class DatasetError(MssOracleError):
 
 class SilentSourceError(MssOracleError, ValueError):
     """A whole-track silent reference or estimate (museval raises here too)."""
+
+
+class OutputError(MssOracleError, OSError):
+    """An output that cannot be written (unwritable folder, full disk, a folder where a file goes)."""
+
+
+class WorkerLostError(MssOracleError):
+    """A worker (process or Dask worker) died while running a job, e.g. killed at its memory limit."""
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM received: the command stops, abandons the jobs in flight and exits ``128 + signum``.
+
+    A :class:`BaseException` (like :class:`KeyboardInterrupt`) so that no ``except Exception`` swallows it.
+    """
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = int(signum)
+
+    @property
+    def exit_status(self):
+        return 128 + self.signum
