@@ -64,3 +64,158 @@ def open_dataset_from_args(args):
         subset = "train" if args.split else "test"
     return open_dataset(args.root, subset=subset, split=args.split, n_tracks=args.tracks, seed=args.seed,
                         track_names=args.track)
+
+
+# --------------------------------------------------------------------------------------------
+# Pre-flight checks: every user error before any work
+# --------------------------------------------------------------------------------------------
+
+#: what to do about an output location that cannot be written
+_WRITABLE_HINT = "choose a writable location"
+
+
+def _strerror(exc):
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
+def _inside(path, root):
+    """True when ``path`` is ``root`` or lies under it (both resolved)."""
+    return path == root or root in path.parents
+
+
+def check_output_dir(out, *, data_roots=(), option="--out"):
+    """Prove that ``out`` can hold results, before any work is done; return it as a :class:`~pathlib.Path`.
+
+    Refuses a path inside (or equal to) any data root (both resolved, symlinks followed: results
+    written into a dataset break the next scan of it) and an existing path that is not a folder.
+    Creates the folder (and missing parents), then writes and deletes a hidden probe file in it.
+    When a check fails, the folders this call created are removed again: nothing is left behind.
+
+    Parameters
+    ----------
+    out : str or Path
+        The output folder the user gave.
+    data_roots : iterable of str or Path or None
+        Dataset roots of the command (None entries, e.g. the default sample, are skipped).
+    option : str
+        The option that gave ``out``, for messages (``--out``, ``-o``).
+
+    Returns
+    -------
+    Path
+        ``out`` as given (not resolved).
+
+    Raises
+    ------
+    ParameterError
+        ``out`` lies inside a data root.
+    OutputError
+        ``out`` exists and is not a folder, or it cannot be created or written.
+    """
+    import os
+    import secrets
+    from pathlib import Path
+
+    from ..errors import OutputError, ParameterError
+
+    out = Path(out).expanduser()
+    if str(out) == "":
+        raise ParameterError(f"{option} is empty; give an output folder")
+    resolved = out.resolve()
+    for root in data_roots:
+        if root is None or str(root) == "":
+            continue
+        rroot = Path(root).expanduser().resolve()
+        if _inside(resolved, rroot):
+            raise ParameterError(f"{option} {out}: inside the data root {root}; results written there would be "
+                                 f"read as part of the dataset: choose an output folder outside {root}")
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{option} {out}: exists and is not a folder; give a folder (or a new path)")
+
+    created = []  # the folders made here, deepest last
+    probe, stage = None, "cannot create the folder"
+    try:
+        missing = [p for p in [out, *out.parents] if not p.exists()]
+        for p in reversed(missing):
+            p.mkdir()
+            created.append(p)
+        stage = "cannot write in the folder"
+        probe = out / f".mssoracle-probe-{os.getpid()}-{secrets.token_hex(4)}"
+        with open(probe, "xb") as f:
+            f.write(b"probe")
+        os.unlink(probe)
+    except OSError as exc:
+        if probe is not None:
+            try:
+                os.unlink(probe)
+            except OSError:
+                pass
+        for p in reversed(created):
+            try:
+                p.rmdir()
+            except OSError:
+                pass
+        where = exc.filename
+        where = "" if not where or Path(where) in (out, probe) else f"{where}: "
+        raise OutputError(f"{option} {out}: {stage} ({where}{_strerror(exc)}); {_WRITABLE_HINT}") from None
+    return out
+
+
+#: device types ``--device`` accepts, and how to tell whether this machine has one
+_DEVICE_TYPES = ("cpu", "cuda", "mps", "xpu")
+
+
+def check_device(backend, device):
+    """Check ``--backend``/``--device`` before any data is loaded; return the device as a string (or None).
+
+    ``--device`` needs ``--backend torch``; with torch, the device string must parse
+    (:class:`torch.device`), be a CPU, CUDA, MPS or XPU device, and exist on this machine
+    (``--device cuda`` without CUDA, ``cuda:3`` on a machine with two GPUs, ``mps`` without
+    Metal).  torch is imported only for ``backend == "torch"``.
+
+    Raises
+    ------
+    ParameterError
+        One line naming ``--device`` (or ``--backend``), what is wrong and what to do.
+    """
+    from ..errors import ParameterError
+
+    if backend != "torch":
+        if device is not None:
+            raise ParameterError(f"--device {device} needs --backend torch")
+        return None
+    try:
+        import torch
+    except ImportError:
+        raise ParameterError("--backend torch needs PyTorch: pip install 'mssoracle[torch]'") from None
+    if device is None:
+        return None
+    try:
+        dev = torch.device(str(device).strip())
+    except (RuntimeError, ValueError, TypeError) as exc:
+        msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise ParameterError(f"--device {device!r} is not a torch device ({msg}); "
+                             "use cpu, cuda, cuda:N or mps") from None
+    if dev.type not in _DEVICE_TYPES:
+        raise ParameterError(f"--device {device}: device type {dev.type!r} is not supported; "
+                             f"use one of {', '.join(_DEVICE_TYPES)} (cuda:N for a given GPU)")
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            why = ("this PyTorch is built without CUDA" if torch.version.cuda is None
+                   else "no CUDA GPU is visible")
+            raise ParameterError(f"--device {device}: CUDA is not available ({why}, torch {torch.__version__}); "
+                                 "use --device cpu, or install a CUDA build of PyTorch on a machine with a GPU")
+        count = torch.cuda.device_count()
+        if dev.index is not None and dev.index >= count:
+            raise ParameterError(f"--device {device}: this machine has {count} CUDA device(s) "
+                                 f"(cuda:0..cuda:{count - 1}); choose one of them")
+    elif dev.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise ParameterError(f"--device {device}: MPS (Apple Metal) is not available on this machine; "
+                                 "use --device cpu")
+    elif dev.type == "xpu":
+        xpu = getattr(torch, "xpu", None)
+        if xpu is None or not xpu.is_available():
+            raise ParameterError(f"--device {device}: no Intel XPU is available on this machine; use --device cpu")
+    return str(device)
