@@ -13,7 +13,8 @@ except ImportError:  # pragma: no cover - torch is an optional extra
 
 BACKENDS = ["numpy"] + (["torch"] if torch is not None else [])
 SPECS = ["irm1", "irm2", "irm[alpha=1.5]", "ibm1", "ibm2[theta=0.3]", "mpi", "mpi[phase=sum]", "mwf",
-         "mwf[norm=bin]", "mix", "psm", "psm[clip=false]", "cirm", "gt", "wiener0", "wiener1", "wiener3"]
+         "mwf[norm=bin]", "mix", "psm", "psm[clip=false]", "cirm", "gt", "wiener[iterations=0]", "wiener1",
+         "wiener3"]
 #: frames per group of the test data (ragged groups, as an NSGT; frames differ per group)
 GROUPS = [(5, 24), (12, 12), (30, 6)]
 #: splits of the frames into blocks, as fractions of each group's frames (the runner's blocks are time ranges)
@@ -96,7 +97,7 @@ def test_passes_over_blocks_equal_the_whole_call(spec, dtype, backend):
             np.testing.assert_allclose(b, a, rtol=0, atol=tol * scale, err_msg=f"{spec} {name} group {g}")
 
 
-@pytest.mark.parametrize("spec,passes", [("irm1", 1), ("mpi", 1), ("gt", 1), ("mwf", 2), ("wiener0", 1),
+@pytest.mark.parametrize("spec,passes", [("irm1", 1), ("mpi", 1), ("gt", 1), ("mwf", 2), ("wiener[iterations=0]", 1),
                                          ("wiener1", 2), ("wiener3", 4)])
 def test_pass_counts(spec, passes):
     assert get_oracle(spec).passes == passes

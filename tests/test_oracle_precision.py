@@ -32,7 +32,7 @@ except ImportError:  # pragma: no cover - torch is an optional extra
 POINTWISE = ["irm1", "irm2", "irm[alpha=1.5]", "mpi", "mpi[phase=sum]", "mix", "psm", "psm[clip=false]", "cirm",
              "gt"]
 BOUND = {**{s: 1e-6 for s in POINTWISE}, "ibm1": 1e-6, "ibm2[theta=0.3]": 1e-6, "mwf": 1e-5,
-         "mwf[norm=bin]": 1e-5, "wiener0": 1e-6, "wiener1": 1e-5, "wiener2": 1e-5, "wiener3": 1e-5}
+         "mwf[norm=bin]": 1e-5, "wiener[iterations=0]": 1e-6, "wiener1": 1e-5, "wiener2": 1e-5, "wiener3": 1e-5}
 NEAR_MONO_ENERGY_BOUND = 5e-3
 
 

@@ -125,7 +125,7 @@ def test_multichannel_wiener_oracles(channels, nsrc, layout, dtype, backend):
             np.testing.assert_allclose(y, ref, rtol=0, atol=RTOL[dtype] * 10 * np.abs(ref).max())
             # Wiener gains sum to the identity: estimates add up to the mixture
             np.testing.assert_allclose(y.sum(0), x, rtol=0, atol=RTOL[dtype] * 10 * np.abs(x).max())
-    # wiener0 is the MPI start
+    # wiener[iterations=0] is the MPI start
     y0 = _np(wiener(Xb, Sb, iterations=0))
     for a, b in zip(y0, _np(mpi(Xb, Sb))):
         np.testing.assert_array_equal(a, b)
@@ -260,7 +260,8 @@ def test_torch_matches_numpy_for_every_oracle(dtype):
     X, S = _make(2, 3, "ragged", dtype, seed=4, mixture="noisy")
     Xt, St = _to("torch", X), _to("torch", S)
     for name in ("irm1", "irm2", "irm[alpha=1.5]", "ibm1", "ibm2[theta=0.3]", "mpi", "mpi[phase=sum]", "mwf",
-                 "mwf[norm=bin]", "mix", "psm", "psm[clip=false]", "cirm", "wiener0", "wiener1", "wiener3", "gt"):
+                 "mwf[norm=bin]", "mix", "psm", "psm[clip=false]", "cirm", "wiener[iterations=0]", "wiener1", "wiener3",
+                 "gt"):
         o = get_oracle(name)
         a, b = o(X, S), o(Xt, St)
         for ya, yb in zip(a, b):
@@ -295,7 +296,10 @@ def test_torch_matches_numpy_for_every_oracle(dtype):
     ("wiener1", "wiener1", {"iterations": 1}),
     ("wiener3", "wiener3", {"iterations": 3}),
     ("wiener", "wiener1", {"iterations": 1}),
-    ("wiener[iterations=0]", "wiener0", {"iterations": 0}),
+    ("wiener[iterations=0]", "wiener[iterations=0]", {"iterations": 0}),
+    ("irm[alpha=3]", "irm[alpha=3]", {"alpha": 3.0}),
+    ("ibm[alpha=3,theta=0.3]", "ibm[alpha=3,theta=0.3]", {"alpha": 3.0, "theta": 0.3}),
+    ("wiener12", "wiener12", {"iterations": 12}),
     ("gt", "gt", {}),
 ])
 def test_oracle_specs(spec, name, options):
@@ -314,7 +318,11 @@ def test_oracle_specs(spec, name, options):
     ("", "non-empty"),
     ("irm1.5", "unknown oracle"),
     ("mpi2", "takes no number suffix"),
-    ("irm0", "oracle irm0: option alpha must be a finite number > 0, got '0'"),
+    ("irm0", "irm0 is not an oracle name; irm takes the digits 1, 2 (irm1, irm2); and irm[alpha=0] is not valid"),
+    ("irm3", "irm3 is not an oracle name; irm takes the digits 1, 2 (irm1, irm2); write irm[alpha=3]"),
+    ("ibm3", "ibm3 is not an oracle name; ibm takes the digits 1, 2 (ibm1, ibm2); write ibm[alpha=3]"),
+    ("wiener0", "wiener0 is not an oracle name; wiener takes the digits N >= 1 (wiener1, wiener2, ...); "
+                "write wiener[iterations=0]"),
     ("irm[alpha=0]", "oracle irm[alpha=0]: option alpha must be a finite number > 0"),
     ("irm[alpha=abc]", "option alpha must be a finite number > 0"),
     ("irm[alpha=nan]", "option alpha must be a finite number > 0"),

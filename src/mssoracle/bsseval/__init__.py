@@ -18,7 +18,10 @@ Modules (no import cycles; each uses only the public names of the others):
 =================  ==========================================================================
 """
 
-from .evaluator import COND_WARN, Evaluator, IllConditionedWarning, evaluate  # noqa: F401
-from .validation import framing  # noqa: F401
+#: algorithm version of the scorer (BSS Eval v4 numbers): bump it whenever they change (tests/test_versions.py)
+ALGORITHM_VERSION = 1
+
+from .evaluator import COND_WARN, Evaluator, IllConditionedWarning, evaluate  # noqa: E402,F401
+from .validation import framing  # noqa: E402,F401
 from .track import TrackEvaluator, eval_track, plan_evaluations, SilentSourceWarning, FewTargetsWarning  # noqa: E402,F401
 from .museval_io import TrackScores, load_track_scores, aggregate, aggregate_frames  # noqa: E402,F401

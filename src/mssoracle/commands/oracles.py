@@ -1,11 +1,12 @@
 """``mssoracle oracles``: list the registered oracles, their options and the spec grammar."""
 
 _GRAMMAR = """\
-spec grammar: BASE[DIGITS][[key=value,...]].  DIGITS (no leading zero) set the oracle's digit option:
-irmN = irm[alpha=N] (irm1, irm2, irm3 ...), ibmN = ibm[alpha=N], wienerN = wiener[iterations=N]
-(wiener0 = mpi, wiener3 = three EM iterations); a base alone takes the default (irm = irm1,
-wiener = wiener1).  Other options in brackets, e.g. irm[alpha=1.5], ibm1[theta=0.3], mpi[phase=sum],
-psm[clip=false], mwf[norm=bin].  Oracles whose option has no digit form reject a suffix (mpi2)."""
+spec grammar: BASE[DIGITS][[key=value,...]].  DIGITS (no leading zero) set the oracle's digit option, and
+only to the digits it lists: irm1, irm2 (= irm[alpha=1], irm[alpha=2]), ibm1, ibm2, wienerN for N >= 1
+(= wiener[iterations=N], N EM iterations).  Other values go in brackets: irm[alpha=3] (irm3 is not a
+name), irm[alpha=1.5], wiener[iterations=0] (= mpi).  A base alone takes the default (irm = irm1,
+wiener = wiener1).  Other options in brackets, e.g. ibm1[theta=0.3], mpi[phase=sum], psm[clip=false],
+mwf[norm=bin].  Oracles without a digit option reject a suffix (mpi2)."""
 
 
 def add_parser(subparsers, name):

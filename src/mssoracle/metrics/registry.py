@@ -32,6 +32,9 @@ class Metric:
     compute : callable or None
         ``compute(context) -> {target: {output: values}}``; None for ``bssv4``,
         which the runner computes with :class:`mssoracle.bsseval.TrackEvaluator`.
+    version : int
+        Algorithm version (>= 1): bumped whenever the metric's numbers change
+        (``bssv4``'s numbers also depend on :data:`mssoracle.bsseval.ALGORITHM_VERSION`).
     """
 
     name: str
@@ -41,6 +44,7 @@ class Metric:
     tracks_agg: str = "median"
     description: str = ""
     compute: object = None
+    version: int = 1
 
 
 @dataclasses.dataclass
@@ -98,8 +102,13 @@ class MetricContext:
         return int(np.floor((n - self.win + self.hop) / self.hop))
 
 
-def register_metric(name, *, outputs, framewise, frames_agg="median", tracks_agg="median", description=""):
+def register_metric(name, *, outputs, framewise, frames_agg="median", tracks_agg="median", description="",
+                    version=1):
     """Decorator: register ``compute(context)`` as the metric ``name``.
+
+    ``version`` (an integer >= 1, default 1) is the metric's algorithm version: bump it whenever its
+    numbers change (``tests/test_versions.py`` compares them with a stored reference); read it with
+    ``METRICS.info(name)["version"]`` or ``get_metric(name).version``.
 
     Examples
     --------
@@ -113,11 +122,14 @@ def register_metric(name, *, outputs, framewise, frames_agg="median", tracks_agg
     for agg in (frames_agg, tracks_agg):
         if agg not in ("median", "mean"):
             raise ParameterError(f"metric {name!r}: aggregation must be 'median' or 'mean', got {agg!r}")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ParameterError(f"metric {name!r}: version must be an integer >= 1 (bump it when its numbers "
+                             f"change), got {version!r}")
 
     def deco(fn):
         METRICS.register(name, Metric(name=str(name).lower(), outputs=outputs, framewise=bool(framewise),
                                       frames_agg=frames_agg, tracks_agg=tracks_agg, description=description,
-                                      compute=fn), description=description)
+                                      compute=fn, version=version), description=description, version=version)
         return fn
     return deco
 

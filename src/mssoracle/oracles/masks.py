@@ -16,7 +16,7 @@ from .registry import Option, register_oracle
 __all__ = ["irm", "ibm", "mpi", "mix", "psm", "cirm", "gt"]
 
 
-@register_oracle("irm", options=[Option.number("alpha", 1.0, minimum=0, strict=True)], digit="alpha",
+@register_oracle("irm", options=[Option.number("alpha", 1.0, minimum=0, strict=True)], digit="alpha", digits=(1, 2),
                  listed=("irm1", "irm2"),
                  description="ideal ratio mask |S_j|^a / sum_k |S_k|^a on the mixture (SiSEC 2018 IRM1, IRM2)")
 def irm(X, S, *, alpha=1.0, eps=EPS):
@@ -53,7 +53,8 @@ def irm(X, S, *, alpha=1.0, eps=EPS):
 
 
 @register_oracle("ibm", options=[Option.number("alpha", 1.0, minimum=0, strict=True),
-                                 Option.number("theta", 0.5, minimum=0)], digit="alpha", listed=("ibm1", "ibm2"),
+                                 Option.number("theta", 0.5, minimum=0)], digit="alpha", digits=(1, 2),
+                 listed=("ibm1", "ibm2"),
                  description="ideal binary mask |S_j|^a / |X|^a >= theta on the mixture (SiSEC 2018 IBM1, IBM2)")
 def ibm(X, S, *, alpha=1.0, theta=0.5, eps=EPS):
     r"""Ideal binary mask (IBM), SiSEC 2018's ``IBM1`` (alpha=1) and ``IBM2`` (alpha=2).

@@ -9,8 +9,8 @@ the decorator, in any module, inside the package or outside it::
     def half(X, S):
         return [0.5 * x[None] * (s != 0) for x, s in zip(X, S)]
 
-    @register_oracle("gain", options=[Option.number("g", 1.0, minimum=0)], digit="g",
-                     description="g times the mixture")      # gain2 = gain[g=2]
+    @register_oracle("gain", options=[Option.number("g", 1.0, minimum=0)], digit="g", digits=(1, 2),
+                     description="g times the mixture")      # gain2 = gain[g=2]; gain[g=3] has no digit form
     def gain(X, S, *, g):
         ...
 
@@ -22,10 +22,15 @@ is a class ``C(**options)`` with the methods of the pass protocol
 ``passes`` an int or a function of the options dict.
 
 Spec grammar (one parser: :func:`mssoracle.specs.parse_bracket_spec`):
-``BASE[DIGITS][[key=value,...]]``.  ``DIGITS`` (no leading zero) sets the
-oracle's *digit option* when it has one: ``irm3`` is ``irm[alpha=3]``,
-``ibm2`` ``ibm[alpha=2]``, ``wiener0`` ``wiener[iterations=0]`` (= ``mpi``);
-a base alone takes the option's default (``irm`` = ``irm1``).
+``BASE[DIGITS][[key=value,...]]``.  ``DIGITS`` (no leading zero) set the
+oracle's *digit option*, and only to the values the oracle declares
+(``register_oracle(..., digit="alpha", digits=(1, 2))``): ``irm2`` is
+``irm[alpha=2]``, ``wiener3`` ``wiener[iterations=3]``; ``irm3`` is not a name
+(write ``irm[alpha=3]``), nor ``wiener0`` (write ``wiener[iterations=0]``, which
+equals ``mpi``).  A base alone takes the option's default (``irm`` = ``irm1``).
+The canonical name (:attr:`Oracle.name`) uses the digit form exactly when the
+value is a declared digit (``irm[alpha=2]`` -> ``irm2``, ``irm[alpha=3]`` stays
+``irm[alpha=3]``) and always parses back to an equal oracle.
 """
 
 import numbers
@@ -38,7 +43,7 @@ from ..registry import Registry
 from ..specs import format_options, parse_bracket_spec
 
 __all__ = ["Oracle", "Option", "ORACLE_REGISTRY", "register_oracle", "get_oracle", "available_oracles",
-           "oracle_grammar"]
+           "oracle_grammar", "at_least"]
 
 #: every registered oracle base name -> its entry (:class:`_Entry`)
 ORACLE_REGISTRY = Registry("oracle")
@@ -80,15 +85,79 @@ class Option:
         return f"Option({self.name!r}, default={self.default!r}, {self.valid})"
 
 
+class at_least:
+    """The digits ``k >= minimum`` (``register_oracle(..., digits=at_least(1))``: ``wiener1``, ``wiener2``, ...)."""
+
+    def __init__(self, minimum):
+        self.minimum = validators.integer(minimum, "at_least minimum", minimum=0)
+
+    def __call__(self, k):
+        return k >= self.minimum
+
+    def __str__(self):
+        return f"N >= {self.minimum}"
+
+    def __repr__(self):
+        return f"at_least({self.minimum})"
+
+
+def _check_version(version, what):
+    """An algorithm version: an integer >= 1 (bools refused)."""
+    if isinstance(version, bool) or not isinstance(version, numbers.Integral) or version < 1:
+        raise ParameterError(f"{what}: version must be an integer >= 1 (bump it when its numbers change), "
+                             f"got {version!r}")
+    return int(version)
+
+
 class _Entry:
-    def __init__(self, name, obj, options, digit, description, passes, listed):
+    def __init__(self, name, obj, options, digit, digits, description, passes, listed, version):
         self.name, self.obj, self.options, self.digit = name, obj, list(options), digit
+        self.digits = digits
         self.description, self.passes, self.listed = description, passes, tuple(listed)
         self.multipass = isinstance(obj, type)
+        self.version = version
+
+    def accepts_digit(self, k):
+        """Whether the integer ``k`` is a declared digit value."""
+        if self.digit is None:
+            return False
+        return bool(self.digits(k)) if callable(self.digits) else k in self.digits
+
+    def digits_text(self):
+        """``"1, 2 (irm1, irm2)"`` or ``"N >= 1 (wiener1, wiener2, ...)"``."""
+        if callable(self.digits):
+            first = [k for k in range(0, 100) if self.digits(k)][:2]
+            return f"{self.digits} ({', '.join(f'{self.name}{k}' for k in first)}, ...)"
+        ks = sorted(self.digits)
+        return f"{', '.join(map(str, ks))} ({', '.join(f'{self.name}{k}' for k in ks)})"
 
 
-def register_oracle(name, obj=None, *, options=(), digit=None, description="", passes=1, listed=None,
-                    replace=False):
+def _normalise_digits(key, digit, digits, options):
+    """Checked ``digits``: a sorted tuple of ints >= 0, or a predicate (e.g. :class:`at_least`)."""
+    if digit is None:
+        if digits is not None:
+            raise ParameterError(f"oracle {key}: digits= given without digit= (the option the digits set)")
+        return None
+    if digits is None:
+        raise ParameterError(f"oracle {key}: digit option {digit!r} needs digits= (the values a suffix may take, "
+                             f"e.g. digits=(1, 2) or digits=at_least(1)): only declared digit forms are names")
+    option = next(o for o in options if o.name == digit)
+    if callable(digits):
+        return digits
+    try:
+        values = tuple(sorted(set(digits)))
+    except TypeError:
+        raise ParameterError(f"oracle {key}: digits must be integers >= 0 (a tuple or range) or a predicate "
+                             f"such as at_least(1), got {digits!r}") from None
+    if not values or any(isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 0 for k in values):
+        raise ParameterError(f"oracle {key}: digits must be a non-empty set of integers >= 0, got {digits!r}")
+    for k in values:
+        option.parse(str(k), f"oracle {key}: digit {k} of option {digit}")  # each declared digit is a valid value
+    return tuple(int(k) for k in values)
+
+
+def register_oracle(name, obj=None, *, options=(), digit=None, digits=None, description="", passes=1, listed=None,
+                    version=1, replace=False):
     """Register an oracle under the base name ``name``; as a decorator when ``obj`` is omitted.
 
     Parameters
@@ -102,46 +171,57 @@ def register_oracle(name, obj=None, *, options=(), digit=None, description="", p
     options : sequence of :class:`Option`
         In canonical order (the order of a canonical name's brackets).
     digit : str, optional
-        Name of the option a digit suffix sets (``irm3`` -> ``alpha=3``).
+        Name of the option a digit suffix sets (``irm2`` -> ``alpha=2``).
+    digits : tuple of int, range, or predicate
+        The values the digit suffix may take (required with ``digit``): ``(1, 2)`` (``irm1``, ``irm2``;
+        ``irm3`` is then not a name, ``irm[alpha=3]`` is), or a predicate ``f(k) -> bool`` such as
+        :class:`at_least` ``(1)`` (``wiener1``, ``wiener2``, ...).  Only these are names.
     description : str
         One line, shown by ``mssoracle oracles``.
     passes : int or callable
         Number of passes over the blocks (1: pointwise), or ``passes(options) -> int``.
     listed : sequence of str, optional
         Specs shown by :func:`available_oracles` (default: the base name alone).
+    version : int
+        Algorithm version (>= 1, default 1): bump it whenever the oracle's numbers change
+        (``tests/test_versions.py`` holds a stored reference); read with ``ORACLE_REGISTRY.info(name)["version"]``.
     replace : bool
         Allow re-registering a taken name.
     """
     if obj is None:
-        return lambda o: register_oracle(name, o, options=options, digit=digit, description=description,
-                                         passes=passes, listed=listed, replace=replace) or o
+        return lambda o: register_oracle(name, o, options=options, digit=digit, digits=digits,
+                                         description=description, passes=passes, listed=listed, version=version,
+                                         replace=replace) or o
     key = str(name).strip().lower() if isinstance(name, str) else ""
-    base, digits, inner = None, None, None
+    base, suffix, inner = None, None, None
     try:
-        base, digits, inner = parse_bracket_spec(key)
+        base, suffix, inner = parse_bracket_spec(key)
     except ParameterError:
         pass
-    if not key or base != key or digits is not None or inner:
+    if not key or base != key or suffix is not None or inner:
         raise ParameterError(f"oracle name {name!r} must be lower-case letters (and _ or -), without digits")
     names = [o.name for o in options]
     if digit is not None and digit not in names:
         raise ParameterError(f"oracle {key}: digit option {digit!r} is not one of its options {names}")
+    digits = _normalise_digits(key, digit, digits, options)
     if not isinstance(obj, type) and not (isinstance(passes, numbers.Integral) and passes == 1):
         raise ParameterError(f"oracle {key}: a multi-pass oracle must be a class with the pass methods")
     if not callable(passes) and not (isinstance(passes, numbers.Integral) and passes >= 1):
         raise ParameterError(f"oracle {key}: passes must be an integer >= 1 or a function of the options")
     if not description or "\n" in description:
         raise ParameterError(f"oracle {key}: description must be one non-empty line")
-    entry = _Entry(key, obj, options, digit, description, passes, listed if listed is not None else (key,))
-    ORACLE_REGISTRY.register(key, entry, replace=replace)
+    version = _check_version(version, f"oracle {key}")
+    entry = _Entry(key, obj, options, digit, digits, description, passes,
+                   listed if listed is not None else (key,), version)
+    ORACLE_REGISTRY.register(key, entry, replace=replace, version=version, description=description)
     return obj
 
 
 def _valid_text():
     specs = [s for _, e in ORACLE_REGISTRY.items() for s in e.listed]
-    return (f"valid oracles: {', '.join(specs)}; digits set an option (irm3 = irm[alpha=3], wiener0 = mpi), "
-            "other options in brackets, e.g. irm[alpha=1.5], ibm1[theta=0.3], mpi[phase=sum], psm[clip=false], "
-            "mwf[norm=bin]")
+    return (f"valid oracles: {', '.join(specs)}; a digit suffix takes only the digits an oracle lists "
+            "(mssoracle oracles), other values and options go in brackets, e.g. irm[alpha=3], irm[alpha=1.5], "
+            "ibm1[theta=0.3], mpi[phase=sum], psm[clip=false], mwf[norm=bin], wiener[iterations=0]")
 
 
 #: bytes of source coefficients per frame block of :func:`_framewise` (numpy only).  Measured on the 2-core
@@ -239,8 +319,8 @@ class Oracle:
         name, shown = entry.name, {}
         for o in entry.options:
             v = self.options[o.name]
-            if o.name == entry.digit and not isinstance(v, bool) and float(v).is_integer() and v >= 0:
-                name += str(int(v))
+            if o.name == entry.digit and _digit_value(entry, v) is not None:
+                name += str(_digit_value(entry, v))
             elif o.name == entry.digit or v != o.default:
                 shown[o.name] = v
         self.name = name + format_options(shown)
@@ -323,17 +403,47 @@ def get_oracle(spec):
             raise ParameterError(f"oracle {spec!r}: number suffix with a leading zero; write {base}{int(digits)}")
         if entry.digit in options:
             raise ParameterError(f"oracle {spec!r}: option {entry.digit!r} given twice (suffix and brackets)")
+        if not entry.accepts_digit(int(digits)):
+            raise ParameterError(_not_a_name(entry, spec, digits, options))
         options = {entry.digit: digits, **options}
     o = Oracle.__new__(Oracle)
     o._init(entry, options, spec=spec.strip() if isinstance(spec, str) else spec)
     return o
 
 
+def _digit_value(entry, v):
+    """The digit form (int) of the digit option's value ``v``, or None when ``v`` is not a declared digit."""
+    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not float(v).is_integer() or v < 0:
+        return None
+    k = int(v)
+    return k if entry.accepts_digit(k) else None
+
+
+def _not_a_name(entry, spec, digits, options):
+    """The one-line error of an undeclared digit form (``irm3``), naming the bracket form to write."""
+    bracket = entry.name + format_options({entry.digit: _parsed(entry, digits), **options})
+    text = f"{spec.strip()} is not an oracle name; {entry.name} takes the digits {entry.digits_text()}"
+    try:
+        o = Oracle.__new__(Oracle)
+        o._init(entry, {entry.digit: digits, **options}, spec=bracket)
+    except ParameterError as exc:
+        return f"{text}; and {bracket} is not valid either ({str(exc).split(': ', 1)[-1]})"
+    return f"{text}; write {o.name}"
+
+
+def _parsed(entry, digits):
+    option = next(o for o in entry.options if o.name == entry.digit)
+    try:
+        return option.parse(digits, "digit")
+    except ParameterError:
+        return digits
+
+
 def available_oracles():
     """``{spec: one-line description}`` of the listed oracles, in registration order.
 
-    Each description ends with the oracle's grammar: its digit option and its
-    bracket options with their defaults (so ``irm3``, ``wiener0`` are documented).
+    Each description ends with the oracle's grammar: the digits its digit option
+    takes, and its bracket options with their defaults (so the names are documented).
     """
     out = {}
     for _, entry in ORACLE_REGISTRY.items():
@@ -343,11 +453,17 @@ def available_oracles():
 
 
 def oracle_grammar(base):
-    """One-line grammar of ``base``: ``"; irmN = irm[alpha=N]; options: alpha (a number > 0, default 1)"``."""
+    """One-line grammar of ``base``.
+
+    ``"; irmN = irm[alpha=N] for N = 1, 2 (irm1, irm2), else irm[alpha=...]; options: alpha (a number > 0,
+    default 1)"``.
+    """
     entry = ORACLE_REGISTRY.get(base)
     text = ""
     if entry.digit is not None:
-        text += f"; {entry.name}N = {entry.name}[{entry.digit}=N]"
+        n = entry.name
+        text += (f"; {n}N = {n}[{entry.digit}=N] for {'' if callable(entry.digits) else 'N = '}"
+                 f"{entry.digits_text()}, other values {n}[{entry.digit}=...]")
     if entry.options:
         opts = ", ".join(f"{o.name} ({o.valid}, default {format_options({'x': o.default})[3:-1]})"
                          for o in entry.options)

@@ -7,7 +7,7 @@ run in passes over blocks of frames (see :class:`mssoracle.oracles.Oracle`):
   :math:`\sum_t \mathbf{S}_j\mathbf{S}_j^H / (\varepsilon + P_j)` and the frame
   count; ``end_pass`` builds :math:`R_j(f)` with SiSEC's normalisation (which
   needs all bins) and its inverse; pass 1 applies the filter blockwise.
-* ``wienerK``: K+1 passes (``wiener0`` = ``mpi``, 1 pass).  Pass 0 accumulates
+* ``wienerK``: K+1 passes (``wiener[iterations=0]`` = ``mpi``, 1 pass).  Pass 0 accumulates
   ``max |X|`` (the EM's scale) and the statistics of the MPI estimates
   (:math:`\sum_t \hat{\mathbf{S}}_j\hat{\mathbf{S}}_j^H` and :math:`\sum_t v_j`);
   pass ``p`` recomputes, for each block, the iteration-``p`` estimates from the
@@ -35,7 +35,7 @@ from .. import validators
 from ..errors import ParameterError
 from ..backend import einsum
 from ._backend import EPS, inv_eps_det, inv_norbert, prepare, sq_abs, stat_dtypes, unit_phase
-from .registry import Option, register_oracle
+from .registry import Option, at_least, register_oracle
 
 __all__ = ["mwf", "wiener", "MWFPasses", "WienerPasses"]
 
@@ -275,8 +275,9 @@ def _run(impl, passes, X, S):
 register_oracle("mwf", MWFPasses, options=[Option.choice("norm", "sisec", ("sisec", "bin"))], passes=2,
                 description="multichannel Wiener filter oracle of SiSEC 2018 (sigsep-mus-oracle MWF.py)")
 register_oracle("wiener", WienerPasses, options=[Option.integer("iterations", 1, minimum=0)], digit="iterations",
-                passes=WienerPasses.passes_for, listed=("wiener1",),
-                description="MPI start + K EM iterations of the multichannel Wiener filter (norbert's EM; wiener0 = mpi)")
+                digits=at_least(1), passes=WienerPasses.passes_for, listed=("wiener1",),
+                description="MPI start + K EM iterations of the multichannel Wiener filter (norbert's EM; "
+                            "wiener[iterations=0] = mpi)")
 
 
 def mwf(X, S, *, norm="sisec", eps=EPS):

@@ -48,17 +48,41 @@ BLOCK_SAMPLES = 1 << 18
 TRANSFORMS = Registry("transform")
 
 
-def register_transform(kind, factory=None, *, description="", example="", replace=False):
+def register_transform(kind, factory=None, *, description="", example="", from_name=None, version=1,
+                       replace=False):
     """Register a transform kind: ``factory(spec_text, *, sample_rate) -> Transform``.
 
     Use as a decorator::
 
-        @register_transform("stft", description="short-time Fourier transform", example="stft:4096:1024")
+        @register_transform("stft", description="short-time Fourier transform", example="stft:4096:1024",
+                            from_name=parse_name)
         def from_spec(spec, *, sample_rate=44100): ...
 
-    ``spec_text`` is the whole spec, prefix included (``"stft:4096:1024"``).
+    Parameters
+    ----------
+    kind : str
+        The spec prefix, and the first ``-``-separated word of its transforms' names.
+    factory : callable
+        ``factory(spec_text, *, sample_rate) -> Transform``; ``spec_text`` is the whole spec, prefix
+        included (``"stft:4096:1024"``).
+    description, example : str
+        One line, and an example spec (``mssoracle transforms``).
+    from_name : callable, optional
+        ``from_name(name, *, sample_rate) -> Transform``, the inverse of :attr:`Transform.name`
+        (used by :func:`mssoracle.transforms.from_name`, and so by method names); raises
+        :class:`ParameterError` on a malformed name.  A kind without one cannot be read back from
+        result folders.
+    version : int
+        Algorithm version (>= 1, default 1): bump it whenever the kind's coefficients or inverse change
+        (``tests/test_versions.py``); read with ``TRANSFORMS.info(kind)["version"]``.
     """
-    return TRANSFORMS.register(kind, factory, description=description, example=example, replace=replace)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ParameterError(f"transform {kind!r}: version must be an integer >= 1 (bump it when its numbers "
+                             f"change), got {version!r}")
+    if from_name is not None and not callable(from_name):
+        raise ParameterError(f"transform {kind!r}: from_name must be a function name -> Transform")
+    return TRANSFORMS.register(kind, factory, description=description, example=example, from_name=from_name,
+                               version=version, replace=replace)
 
 
 #: one block of a stream: ``start``/``stop`` in the stream's unit (STFT frames, sliCQT slices; 0/1 for
