@@ -1,3 +1,6 @@
+import sys
+import types
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -5,7 +8,7 @@ import pytest
 from mssoracle import cli
 from mssoracle.commands._common import split_oracle_specs, split_transform_specs
 from mssoracle.results import aggregate, format_method, format_results
-from mssoracle.sisec18 import compare, load_published, published_medians
+from mssoracle.sisec18 import check_runs, compare, format_checks, format_comparison, load_published, published_medians
 
 
 def _tidy(method, track, target, metric, scores):
@@ -60,16 +63,67 @@ def test_published_medians_match_issue():
     assert load_published()["track"].nunique() == 50
 
 
-def _fixture_results(tmp_path, offset=0.05):
-    """A run whose per-frame scores equal the published per-track medians plus `offset`."""
+@pytest.fixture(autouse=True)
+def _method_names(monkeypatch):
+    """``mssoracle.experiment.names`` as the contract states it, until it lands (STFT names only)."""
+    try:
+        import mssoracle.experiment.names  # noqa: F401
+        return
+    except ImportError:
+        pass
+    import dataclasses
+
+    from mssoracle.errors import ParameterError
+    from mssoracle.oracles import get_oracle
+    from mssoracle.transforms import from_spec
+
+    defaults = {"mixture": "file", "precision": "float32", "win": 1, "hop": 1, "mode": "v4", "filters": 512,
+                "sources": "images"}
+
+    @dataclasses.dataclass(frozen=True)
+    class MethodConfig:
+        oracle: object
+        transform: object
+        qualifiers: dict
+
+    def parse_method_name(name, *, sample_rate=44100):
+        base, *quals = name.split("+")
+        oracle, _, transform = base.partition("-")
+        if not transform.startswith("stft-"):
+            raise ParameterError(f"{name!r} is not a method name")
+        q = dict(defaults)
+        for item in quals:
+            k, _, v = item.partition("=")
+            q[k] = float(v) if k in ("win", "hop") else int(v) if k == "filters" else v
+        return MethodConfig(get_oracle(oracle), from_spec(transform.replace("-", ":"), sample_rate=sample_rate), q)
+
+    mod = types.ModuleType("mssoracle.experiment.names")
+    mod.parse_method_name, mod.MethodConfig = parse_method_name, MethodConfig
+    monkeypatch.setitem(sys.modules, "mssoracle.experiment.names", mod)
+
+
+F64 = "+precision=float64"
+
+
+def _fixture_results(tmp_path, offset=0.05, runs=None, ntracks=3, columns=True):
+    """A table whose per-frame scores equal the published per-track medians plus ``offset``.
+
+    ``runs``: ``(dataset, method, subset, SiSEC method to copy)``.
+    """
     pub = load_published()
-    tracks = sorted(pub["track"].unique())[:3]
+    tracks = sorted(pub["track"].unique())[:ntracks]
+    runs = runs or [("musdb18", "irm2-stft-2048-1024" + F64, "test", "IRM2"),
+                    ("musdb18", "mwf-stft-2048-1024" + F64, "test", "MWF"),
+                    ("musdb18", "psm-stft-2048-1024" + F64, "test", "IRM1")]
     rows = []
-    for method, sisec in [("irm2-stft-2048-1024-scipy", "IRM2"), ("mwf-stft-2048-1024-scipy", "MWF"),
-                          ("psm-stft-2048-1024-scipy", None)]:
-        src = pub[(pub["method"] == (sisec or "IRM1")) & pub["track"].isin(tracks)]
+    for dataset, method, subset, sisec in runs:
+        src = pub[(pub["method"] == sisec) & pub["track"].isin(tracks)]
         for r in src.itertuples():
-            rows.append(_tidy(method, r.track, r.target, r.metric, [r.score + offset] * 3))
+            t = _tidy(method, r.track, r.target, r.metric, [r.score + offset] * 3)
+            if columns:
+                t.insert(0, "dataset", dataset)
+                t.insert(2, "subset", subset)
+            rows.append(t)
     df = pd.concat(rows, ignore_index=True)
     df.to_csv(tmp_path / "results.csv", index=False)
     return df, tracks
@@ -78,18 +132,62 @@ def _fixture_results(tmp_path, offset=0.05):
 def test_compare_against_published(tmp_path):
     df, tracks = _fixture_results(tmp_path)
     table = compare(df)
-    assert set(table["method"]) == {"irm2-stft-2048-1024-scipy", "mwf-stft-2048-1024-scipy"}
+    assert set(table["method"]) == {"irm2-stft-2048-1024" + F64, "mwf-stft-2048-1024" + F64}
     assert np.allclose(table["diff"], 0.05, atol=1e-9)
     assert (table["tracks"] == 3).all()
     row = table[(table["method"].str.startswith("irm2")) & (table["target"] == "vocals")].iloc[0]
     assert row["published_all"] == pytest.approx(9.43, abs=0.005)
+    assert format_comparison(table).splitlines()[0] == "SDR (dB), median over tracks, 3 of 50 test tracks"
+
+
+def test_check_runs_states_what_differs(tmp_path):
+    irm1 = "irm1-stft-2048-1024"
+    runs = [("musdb18", irm1 + F64, "test", "IRM1"),                       # SiSEC 2018's configuration
+            ("musdb18hq", irm1 + F64, "test", "IRM1"),                     # flagged: the HQ stems
+            ("musdb18", "irm1-stft-2048-512" + F64, "test", "IRM1"),       # another STFT
+            ("musdb18", irm1, "test", "IRM1"),                             # float32
+            ("musdb18", irm1 + "+mixture=sum+precision=float64", "test", "IRM1"),
+            ("musdb18", irm1 + F64 + "+win=2", "test", "IRM1"),
+            ("musdb18", "ibm1-stft-2048-1024" + F64, "train", "IBM1"),     # train subset
+            ("default-sample", "ibm2-stft-2048-1024" + F64, "test", "IBM2"),  # the 6-s preview of a test track
+            ("musdb18", "psm-stft-2048-1024" + F64, "test", "IRM1")]
+    df, _ = _fixture_results(tmp_path, runs=runs, ntracks=50)
+    checks = check_runs(df)
+    assert [c.status for c in checks] == ["match", "flagged", "refused", "refused", "refused", "refused",
+                                          "refused", "refused", "other"]
+    lines = format_checks(checks).splitlines()
+    assert lines[0].startswith("SiSEC 2018: MUSDB18 stem files, subset test (50 tracks), stft-2048-1024, "
+                               "mixture file, precision float64")
+    assert lines[1] == f"musdb18/{irm1}{F64}: matches SiSEC 2018"
+    assert lines[2].endswith("compared, flagged: MUSDB18-HQ; SiSEC 2018 scored the MUSDB18 stem files (AAC)")
+    assert lines[3].endswith("refused: transform stft-2048-512, not stft-2048-1024")
+    assert lines[4].endswith("refused: precision float32, not float64")
+    assert lines[5].endswith("refused: mixture sum, not file")
+    assert lines[6].endswith("refused: scoring win 2, not 1")
+    assert lines[7].endswith("refused: subset train, not test")
+    assert lines[8].endswith("refused: dataset default-sample, not MUSDB18")
+    assert "left out: psm has no SiSEC 2018 counterpart" in lines[9]
+    table = compare(df, checks=checks)
+    assert set(zip(table["dataset"], table["method"])) == {("musdb18", irm1 + F64), ("musdb18hq", irm1 + F64)}
+    assert (table["tracks"] == 50).all()
+    assert format_comparison(table).splitlines()[0].endswith("all 50 test tracks")
+
+
+def test_older_table_without_dataset_and_subset(tmp_path):
+    df, _ = _fixture_results(tmp_path, runs=[(None, "irm2-stft-2048-1024", None, "IRM2")], columns=False)
+    checks = check_runs(df)
+    assert [c.status for c in checks] == ["flagged"]
+    assert "older results.csv" in checks[0].notes[0] and checks[0].notes[-1] == "3 of 50 test tracks"
+    assert np.allclose(compare(df)["diff"], 0.05, atol=1e-9)
 
 
 def test_compare_cli(tmp_path, capsys):
     _fixture_results(tmp_path, offset=-0.2)
     assert cli.main(["compare-sisec18", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "irm2-stft-2048-1024-scipy" in out and "-0.200" in out
+    assert f"musdb18/irm2-stft-2048-1024{F64}: compared, flagged: 3 of 50 test tracks" in out
+    assert "left out: psm" in out
+    assert "3 of 50 test tracks" in out and "-0.200" in out
 
 
 def test_compare_cli_errors(tmp_path, capsys):
@@ -97,4 +195,13 @@ def test_compare_cli_errors(tmp_path, capsys):
     assert "results.csv: no such file" in capsys.readouterr().err
     _tidy("irm1-stft-2048-512", "not a test track", "vocals", "SDR", [1.0]).to_csv(tmp_path / "results.csv")
     assert cli.main(["compare-sisec18", str(tmp_path)]) == 2
-    assert "test track" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "transform stft-2048-512" in err and "test track" not in err and len(err.strip().splitlines()) == 1
+    _fixture_results(tmp_path, runs=[("musdb18", "irm1-stft-2048-512" + F64, "test", "IRM1"),
+                                     ("musdb18", "irm1-stft-2048-1024", "train", "IRM1")])
+    assert cli.main(["compare-sisec18", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert captured.out == "" and len(err.splitlines()) == 1
+    assert "no run in the results matches the SiSEC 2018 configuration" in err
+    assert "precision float32, not float64, subset train, not test" in err

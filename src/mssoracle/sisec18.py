@@ -3,8 +3,15 @@
 The per-track medians ship as package data (``data/sisec18-oracles-per-track-medians.csv``,
 source in ``data/SOURCES.md``).  Median over tracks of the per-track medians
 gives the published figures, e.g. IRM2 vocals SDR 9.43 dB.
+
+:func:`check_runs` says, for each run (dataset, method) of a results table, whether it
+was made in SiSEC 2018's configuration (:data:`SISEC18_CONFIG`): its method name is
+parsed back to its configuration (:func:`mssoracle.experiment.names.parse_method_name`).
+:func:`compare` puts the runs that match (or differ only in the flagged ways) beside the
+published medians over the same test tracks.
 """
 
+import dataclasses
 import functools
 from importlib import resources
 
@@ -13,13 +20,26 @@ import pandas as pd
 
 from .bsseval import aggregate
 from .constants import DISPLAY_TARGET_ORDER as TARGET_ORDER
-from .constants import SISEC18_ORACLES
-from .errors import DatasetError
+from .constants import SISEC18_ORACLES, SISEC18_STFT_SPEC
+from .errors import DatasetError, ParameterError
 
-__all__ = ["SISEC18_NAMES", "load_published", "published_medians", "compare"]
+__all__ = ["SISEC18_NAMES", "SISEC18_CONFIG", "SISEC18_TRACKS", "RunCheck", "load_published",
+           "published_medians", "check_runs", "compare", "format_checks", "format_comparison"]
 
 #: our oracle name -> SiSEC 2018 method name (the oracles of :data:`mssoracle.constants.SISEC18_ORACLES`)
 SISEC18_NAMES = {name: name.upper() for name in SISEC18_ORACLES}
+#: the number of MUSDB18 test tracks SiSEC 2018 scored
+SISEC18_TRACKS = 50
+#: SiSEC 2018's configuration: sigsep-mus-oracle on the MUSDB18 stem files (AAC), test subset, the
+#: mixture file, float64, museval's scoring (1 s frames and hop, v4, 512-tap filters, images).
+#: A run that differs in a key marked ``refuse`` is left out; in ``flag``, shown with a note.
+SISEC18_CONFIG = {
+    "transform": SISEC18_STFT_SPEC, "subset": "test", "dataset": "musdb18",
+    "qualifiers": {"mixture": "file", "precision": "float64", "win": 1, "hop": 1, "mode": "v4",
+                   "filters": 512, "sources": "images"},
+}
+_QUALIFIER_WORDS = {"mixture": "mixture", "precision": "precision", "win": "scoring win", "hop": "scoring hop",
+                    "mode": "scoring mode", "filters": "filter length", "sources": "scoring variant"}
 
 
 @functools.lru_cache(maxsize=1)
@@ -38,13 +58,123 @@ def published_medians(metric="SDR", tracks=None):
     return df.groupby(["method", "target"])["score"].median()
 
 
-def _oracle_base(method):
-    """``irm1-stft-2048-1024`` -> ``irm1``; options in brackets keep it from matching."""
-    return method.split("-", 1)[0]
+@dataclasses.dataclass(frozen=True)
+class RunCheck:
+    """How one run (dataset, method) of a results table compares with :data:`SISEC18_CONFIG`.
+
+    ``status``: ``"match"``, ``"flagged"`` (compared, with ``notes``), ``"refused"`` (left out:
+    ``notes`` say what differs) or ``"other"`` (no SiSEC 2018 counterpart).  ``sisec18``: the
+    SiSEC 2018 method name; ``tracks``: the run's tracks that SiSEC 2018 scored.
+    """
+
+    dataset: object
+    method: str
+    status: str
+    notes: tuple = ()
+    sisec18: str = None
+    tracks: tuple = ()
+
+    @property
+    def label(self):
+        return self.method if self.dataset is None else f"{self.dataset}/{self.method}"
 
 
-def compare(results, *, metric="SDR"):
-    """Put a run's scores beside the published SiSEC 2018 oracle medians.
+def _same(value, expected):
+    try:
+        return float(value) == float(expected)
+    except (TypeError, ValueError):
+        return str(value) == str(expected)
+
+
+def _show(value):
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _check_one(dataset, method, rows, *, recorded, test_tracks):
+    from .experiment.names import parse_method_name
+    from .transforms import from_spec
+
+    def done(status, notes, **kw):
+        return RunCheck(dataset, method, status, tuple(notes), **kw)
+
+    try:
+        cfg = parse_method_name(method)
+    except ParameterError as exc:
+        return done("refused", [f"not a method name mssoracle can parse ({exc})"])
+    oracle = cfg.oracle.name
+    if oracle not in SISEC18_NAMES:
+        return done("other", [f"{oracle} has no SiSEC 2018 counterpart ({', '.join(SISEC18_ORACLES)})"])
+    refuse, flag = [], []
+    sisec_transform = from_spec(SISEC18_CONFIG["transform"]).name
+    if cfg.transform.name != sisec_transform:
+        refuse.append(f"transform {cfg.transform.name}, not {sisec_transform}")
+    for key, expected in SISEC18_CONFIG["qualifiers"].items():
+        value = cfg.qualifiers.get(key)
+        if not _same(value, expected) and (recorded or f"+{key}=" in method):
+            refuse.append(f"{_QUALIFIER_WORDS[key]} {_show(value)}, not {_show(expected)}")
+    if dataset is not None and dataset not in ("musdb18", "musdb18hq"):
+        refuse.append(f"dataset {dataset}, not MUSDB18")
+    if "subset" in rows.columns:
+        subsets = set(rows["subset"].astype(str))
+        if SISEC18_CONFIG["subset"] not in subsets:
+            refuse.append(f"subset {', '.join(sorted(subsets))}, not test")
+        rows = rows[rows["subset"].astype(str) == SISEC18_CONFIG["subset"]]
+    tracks = tuple(sorted(set(rows["track"]) & test_tracks))
+    if not tracks and not refuse:
+        refuse.append("none of its tracks is a MUSDB18 test track scored in SiSEC 2018")
+    if refuse:
+        return done("refused", refuse)
+    if dataset == "musdb18hq":
+        flag.append("MUSDB18-HQ; SiSEC 2018 scored the MUSDB18 stem files (AAC)")
+    elif not recorded:
+        flag.append("an older results.csv: dataset, mixture, precision and scoring not recorded")
+    if len(tracks) < SISEC18_TRACKS:
+        flag.append(f"{len(tracks)} of {SISEC18_TRACKS} test tracks")
+    return done("flagged" if flag else "match", flag, sisec18=SISEC18_NAMES[oracle], tracks=tracks)
+
+
+def check_runs(results):
+    """Check every run (dataset, method) of a results table against SiSEC 2018's configuration.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        Tidy table (``results.csv``): ``dataset, method, subset, track, ...``; tables of
+        earlier versions without ``dataset`` and ``subset`` are read too (their
+        tracks are matched by name, their mixture and precision are not recorded).
+
+    Returns
+    -------
+    list of RunCheck
+        In the table's order.
+    """
+    test_tracks = set(load_published()["track"])
+    recorded = "dataset" in results.columns
+    keys = ["dataset", "method"] if recorded else ["method"]
+    checks = []
+    for key, rows in results.groupby(keys, sort=False, dropna=False):
+        dataset, method = key if recorded else (None, key[0] if isinstance(key, tuple) else key)
+        dataset = None if dataset is None or (isinstance(dataset, float) and np.isnan(dataset)) else str(dataset)
+        checks.append(_check_one(dataset, str(method), rows, recorded=recorded, test_tracks=test_tracks))
+    return checks
+
+
+def format_checks(checks):
+    """SiSEC 2018's configuration, then one line per run: ``irm1-...: matches SiSEC 2018`` or why not."""
+    from .transforms import from_spec
+
+    q = SISEC18_CONFIG["qualifiers"]
+    head = (f"SiSEC 2018: MUSDB18 stem files, subset {SISEC18_CONFIG['subset']} ({SISEC18_TRACKS} tracks), "
+            f"{from_spec(SISEC18_CONFIG['transform']).name}, mixture {q['mixture']}, precision {q['precision']}, museval scoring "
+            f"(win {q['win']} s, hop {q['hop']} s, {q['mode']}, filter length {q['filters']}, {q['sources']})")
+    words = {"match": "matches SiSEC 2018", "flagged": "compared, flagged:", "refused": "refused:",
+             "other": "left out:"}
+    return "\n".join([head] + [f"{c.label}: {words[c.status]}" + (f" {'; '.join(c.notes)}" if c.notes else "")
+                               for c in checks])
+
+
+def compare(results, *, metric="SDR", checks=None):
+    """Put the runs made in SiSEC 2018's configuration beside the published oracle medians.
 
     Parameters
     ----------
@@ -52,52 +182,61 @@ def compare(results, *, metric="SDR"):
         Tidy table (``mssoracle eval``'s ``results.csv``).
     metric : str
         One of SDR, SIR, ISR, SAR.
+    checks : list of RunCheck, optional
+        :func:`check_runs`'s result (computed when not given).
 
     Returns
     -------
     pandas.DataFrame
-        One row per (method, target): ``ours`` (museval aggregation of the
-        run), ``published`` (SiSEC 2018 median over the same test tracks),
-        ``diff`` (ours - published), ``published_all`` (median over all 50
-        test tracks), ``tracks`` (number of tracks in common).  Methods whose
-        oracle has no SiSEC 2018 counterpart are left out.
+        One row per (dataset, method, target) of the runs that match or are flagged:
+        ``ours`` (museval aggregation over the run's test tracks that SiSEC 2018 scored),
+        ``published`` (SiSEC 2018 median over the same tracks), ``diff`` (ours - published),
+        ``published_all`` (median over all 50 test tracks), ``tracks`` (number of tracks).
+
+    Raises
+    ------
+    DatasetError
+        When no run is comparable (one line naming each run and why).
     """
-    published = load_published()
-    known_tracks = set(published["track"])
-    methods = [m for m in dict.fromkeys(results["method"]) if _oracle_base(m) in SISEC18_NAMES]
-    if not methods:
-        raise DatasetError(
-            "no method in the results has a SiSEC 2018 counterpart; run `mssoracle eval --preset sisec18` "
-            f"(oracles {', '.join(SISEC18_NAMES)})"
-        )
-    df = results[results["method"].isin(methods) & (results["metric"] == metric)]
-    common = sorted(set(df["track"]) & known_tracks)
-    if not common:
-        raise DatasetError(
-            "none of the run's tracks is a MUSDB18 test track scored in SiSEC 2018; "
-            "run on the test subset (`--subset test`)"
-        )
-    ours = aggregate(df[df["track"].isin(common)])
-    ref_common = published_medians(metric, common)
+    checks = check_runs(results) if checks is None else checks
+    kept = [c for c in checks if c.status in ("match", "flagged")]
+    if not kept:
+        why = "; ".join(f"{c.label} ({', '.join(c.notes)})" for c in checks[:3])
+        more = f"; and {len(checks) - 3} more" if len(checks) > 3 else ""
+        raise DatasetError(f"no run in the results matches the SiSEC 2018 configuration: {why}{more}; "
+                           "run `mssoracle eval --preset sisec18 --subset test` on MUSDB18")
+    recorded = "dataset" in results.columns
+    df = results[results["metric"] == metric]
     ref_all = published_medians(metric)
     rows = []
-    for method in methods:
-        sisec = SISEC18_NAMES[_oracle_base(method)]
-        sub = ours[ours["method"] == method].set_index("target")["score"]
-        for target in sorted(sub.index, key=lambda t: (TARGET_ORDER.index(t) if t in TARGET_ORDER else 99, t)):
-            pub = ref_common.get((sisec, target), np.nan)
-            rows.append({
-                "method": method, "sisec18": sisec, "target": target, "ours": sub[target],
-                "published": pub, "diff": sub[target] - pub,
-                "published_all": ref_all.get((sisec, target), np.nan), "tracks": len(common),
-            })
+    for c in kept:
+        sel = (df["method"] == c.method) & df["track"].isin(c.tracks)
+        if recorded:
+            sel &= df["dataset"].astype(str) == c.dataset
+        if "subset" in df.columns:
+            sel &= df["subset"].astype(str) == SISEC18_CONFIG["subset"]
+        sub = df[sel]
+        ours = aggregate(sub[["track", "target", "metric", "score"]]).set_index("target")["score"]
+        ref = published_medians(metric, c.tracks)
+        for target in sorted(ours.index, key=lambda t: (TARGET_ORDER.index(t) if t in TARGET_ORDER else 99, t)):
+            pub = ref.get((c.sisec18, target), np.nan)
+            rows.append({"dataset": c.dataset, "method": c.method, "sisec18": c.sisec18, "target": target,
+                         "ours": ours[target], "published": pub, "diff": ours[target] - pub,
+                         "published_all": ref_all.get((c.sisec18, target), np.nan), "tracks": len(c.tracks)})
     return pd.DataFrame(rows)
 
 
 def format_comparison(table, metric="SDR"):
-    """Text table of :func:`compare`'s output."""
-    lines = [f"{'method':<28} {'target':<14} {'ours':>8} {'SiSEC18':>8} {'diff':>7} {'all 50':>8}  tracks  ({metric}, dB)"]
-    for r in table.itertuples():
-        lines.append(f"{r.method:<28} {r.target:<14} {r.ours:8.3f} {r.published:8.3f} {r.diff:+7.3f} "
+    """Text table of :func:`compare`'s output; the header says how many of the 50 test tracks it covers."""
+    counts = sorted(set(int(n) for n in table["tracks"])) if len(table) else [0]
+    n = str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+    cover = "all 50 test tracks" if counts == [SISEC18_TRACKS] else f"{n} of {SISEC18_TRACKS} test tracks"
+    labels = [m if d is None or (isinstance(d, float) and np.isnan(d)) else f"{d}/{m}"
+              for d, m in zip(table["dataset"], table["method"])]
+    width = max([28] + [len(s) for s in labels])
+    lines = [f"{metric} (dB), median over tracks, {cover}",
+             f"{'run':<{width}} {'target':<14} {'ours':>8} {'SiSEC18':>8} {'diff':>7} {'all 50':>8}  tracks"]
+    for label, r in zip(labels, table.itertuples()):
+        lines.append(f"{label:<{width}} {r.target:<14} {r.ours:8.3f} {r.published:8.3f} {r.diff:+7.3f} "
                      f"{r.published_all:8.3f}  {r.tracks:>6}")
     return "\n".join(lines)

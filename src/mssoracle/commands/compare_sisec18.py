@@ -8,8 +8,11 @@ from ..errors import DatasetError
 def add_parser(subparsers, name):
     p = subparsers.add_parser(
         name, help="compare an eval run with the published SiSEC 2018 oracle scores",
-        description="Put the museval-aggregated scores of `mssoracle eval --preset sisec18 --subset test` "
-                    "beside the SiSEC 2018 oracle medians over the same MUSDB18 test tracks, with the difference.",
+        description="Check which runs of an `mssoracle eval` output match SiSEC 2018's configuration "
+                    "(MUSDB18 test subset, the SiSEC 2018 STFT, the mixture file, float64, museval scoring; "
+                    "one line per run), then put the museval-aggregated scores of those that do beside the "
+                    "SiSEC 2018 oracle medians over the same test tracks, with the difference. Runs that "
+                    "differ in transform, subset, mixture, precision or scoring are left out.",
     )
     p.add_argument("out", help="output folder of `mssoracle eval` (holds results.csv), or the results.csv file")
     p.add_argument("--metric", default="SDR", choices=["SDR", "SIR", "ISR", "SAR"])
@@ -20,7 +23,7 @@ def add_parser(subparsers, name):
 def run(args):
     import pandas as pd
 
-    from ..sisec18 import compare, format_comparison
+    from ..sisec18 import check_runs, compare, format_checks, format_comparison
 
     path = Path(args.out)
     csv = path / "results.csv" if path.is_dir() else path
@@ -33,5 +36,12 @@ def run(args):
     missing = {"method", "track", "target", "metric", "score"} - set(results.columns)
     if missing:
         raise DatasetError(f"{csv}: not an mssoracle results table (missing columns {', '.join(sorted(missing))})")
-    print(format_comparison(compare(results, metric=args.metric), args.metric))
+    checks = check_runs(results)
+    try:
+        table = compare(results, metric=args.metric, checks=checks)
+    except DatasetError as exc:
+        raise DatasetError(f"{csv}: {exc}") from None
+    print(format_checks(checks))
+    print()
+    print(format_comparison(table, args.metric))
     return 0
