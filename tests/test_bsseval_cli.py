@@ -258,17 +258,22 @@ def test_museval_bad_input(musdb_tree, tmp_path, capsys):
     for t, x in good.items():
         _write(folder / f"{t}.wav", x)
     _write(folder / "vocals.wav", good["vocals"], sr=16000)
-    _fails(capsys, ["museval", str(est), "--root", str(root)], "vocals.wav: 16000 Hz but", "accompaniment.wav is 8000")
+    mix = str(root / "test" / "A" / "mixture.wav")
+    _fails(capsys, ["museval", str(est), "--root", str(root)], "vocals.wav: 16000 Hz but the reference",
+           f"{mix} is 8000 Hz")
     _write(folder / "accompaniment.wav", good["accompaniment"], sr=16000)
-    _fails(capsys, ["museval", str(est), "--root", str(root)], "16000 Hz but track 'A' is 8000 Hz")
+    _fails(capsys, ["museval", str(est), "--root", str(root)], "accompaniment.wav: 16000 Hz but the reference",
+           f"{mix} is 8000 Hz")
     _write(folder / "vocals.wav", np.repeat(good["vocals"], 2, axis=1))
     _write(folder / "accompaniment.wav", np.repeat(good["accompaniment"], 2, axis=1))
-    _fails(capsys, ["museval", str(est), "--root", str(root)], "2 channel(s) but track 'A' has 1")
+    _fails(capsys, ["museval", str(est), "--root", str(root)], "accompaniment.wav: 2 channel(s) but the reference",
+           f"{mix} has 1")
     bad = good["vocals"].copy()
     bad[3, 0] = np.inf
     _write(folder / "vocals.wav", bad)
     _write(folder / "accompaniment.wav", good["accompaniment"])
-    _fails(capsys, ["museval", str(est), "--root", str(root)], "vocals.wav: 1 NaN/inf sample(s)")
+    err = _fails(capsys, ["museval", str(est), "--root", str(root)], "1 of 1 track(s) failed", "test/A")
+    assert "vocals.wav: 1 NaN/inf sample(s)" in err
     (folder / "vocals.wav").write_bytes(b"not audio")
     _fails(capsys, ["museval", str(est), "--root", str(root)], "vocals.wav: cannot read audio file")
     _fails(capsys, ["museval", str(est), "--root", str(root), "--hop", "-1"], "--hop must be a positive")

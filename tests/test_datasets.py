@@ -364,7 +364,7 @@ def test_folder_stem_sets_must_agree(tmp_path):
     with pytest.raises(DatasetError) as exc:
         D.open_dataset(tmp_path)
     msg = _one_line(exc.value)
-    assert str(tmp_path / "b") in msg and "has guitar" in msg and "lacks piano" in msg
+    assert str(tmp_path / "b" / "piano.wav") in msg and "missing stem file" in msg and "guitar.wav" in msg
     # selecting one track avoids the other
     assert D.open_dataset(tmp_path, track_names=["a"]).stem_names == ("piano", "vocals")
 

@@ -35,6 +35,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import MappingProxyType
+from typing import NamedTuple, Optional
 
 import numpy as np
 
@@ -49,6 +50,7 @@ from .stemfile import (DATASET_HINT, DEFAULT_SAMPLE_NAME, STEM_SUFFIX, check_str
 __all__ = [
     "Track",
     "TrackAudio",
+    "TrackHeader",
     "Dataset",
     "open_dataset",
     "resolve_root",
@@ -64,6 +66,8 @@ __all__ = [
 ]
 
 _AUDIO_SUFFIXES = (".wav", ".flac")
+#: algorithm version of the decoding (WAV/FLAC/stem files -> samples): bump it when decoded numbers change
+LOADER_VERSION = 1
 
 
 # --------------------------------------------------------------------------------------------
@@ -274,6 +278,25 @@ class TrackAudio:
 # Tracks
 # --------------------------------------------------------------------------------------------
 
+class TrackHeader(NamedTuple):
+    """What a track's headers say (:meth:`Track.check`), nothing decoded.
+
+    Attributes
+    ----------
+    path : Path
+        The mixture file (a folder track's ``mixture.wav``, or the ``.stem.mp4`` file).
+    sample_rate : int
+    channels : int
+    length : int or None
+        Samples per channel; None for a stem file (known only once decoded).
+    """
+
+    path: Path
+    sample_rate: int
+    channels: int
+    length: Optional[int]
+
+
 class Track:
     """One track of a :class:`Dataset`; nothing is read until :meth:`load`.
 
@@ -333,7 +356,21 @@ class Track:
         return checked_sample_rate(audio_info(mix)[0], mix)
 
     def check(self):
-        """Check the files' headers (existence, sample rate, channels, length) without decoding.
+        """Check the files' headers without decoding; return what they say.
+
+        Folder tracks: every file exists and is readable, and each stem has the
+        mixture's sample rate, channel count and length.  Stem files: the file
+        is complete (its MP4 boxes fit in it, so a file cut short is caught
+        here), has one audio stream per source, and its streams share one
+        sample rate and channel count.  What only decoding can show (damaged
+        audio data, NaN/inf samples) is left to :meth:`load`.
+
+        Returns
+        -------
+        TrackHeader
+            ``(path, sample_rate, channels, length)`` of the mixture; ``length``
+            is None for a stem file (its exact decoded length is known only
+            after decoding).
 
         Raises
         ------
@@ -346,8 +383,10 @@ class Track:
             info = probe_stem_file(self.path)
             check_stream_count(self.path, info.n_streams, ("mixture",) + self.stem_names)
             info.check_uniform()
-            return
-        self._check_folder()
+            sr = checked_sample_rate(info.sample_rate, self.path) if info.sample_rate else 0
+            return TrackHeader(self.path, sr, info.channels[0], None)
+        sr, channels, length = self._check_folder()
+        return TrackHeader(self._files["mixture"], sr, channels, length)
 
     def _check_folder(self):
         """Header checks of a folder track; returns the mixture's ``(sample_rate, channels, length)``."""
@@ -357,6 +396,8 @@ class Track:
         mix = self._files["mixture"]
         msr, mch, mlen = audio_info(mix)
         checked_sample_rate(msr, mix)
+        if mlen == 0:
+            raise AudioError(f"{mix}: no samples; the mixture of a track must not be empty")
         for stem in self.stem_names:
             f = self._files[stem]
             _compare_with_mixture(f, audio_info(f), mix, (msr, mch, mlen))
@@ -737,14 +778,31 @@ def _scan_musdb(root, subset, split, present):
 
 
 def _check_same_stems(tracks):
-    if not tracks:
+    """Every track of a stem-folder dataset has the same stems; the odd one out is named by its file.
+
+    The expected set is the one most tracks have (ties: the larger set), so that the message names
+    the track that lacks a stem (``<track>/<stem>.wav: missing``), not a good track.
+    """
+    if len(tracks) < 2:
         return
-    first = tracks[0]
-    for t in tracks[1:]:
-        if set(t.stem_names) != set(first.stem_names):
-            extra = sorted(set(t.stem_names) - set(first.stem_names))
-            lack = sorted(set(first.stem_names) - set(t.stem_names))
-            diff = "; ".join(x for x in (f"has {', '.join(extra)}" if extra else "",
-                                         f"lacks {', '.join(lack)}" if lack else "") if x)
-            raise DatasetError(f"{t.path}: stems ({', '.join(t.stem_names)}) differ from those of {first.path} "
-                               f"({', '.join(first.stem_names)}): it {diff}; every track must have the same stems")
+    counts = {}
+    for t in tracks:
+        key = frozenset(t.stem_names)
+        counts[key] = counts.get(key, 0) + 1
+    expected = max(counts, key=lambda k: (counts[k], len(k)))
+    model = next(t for t in tracks if frozenset(t.stem_names) == expected)
+    for t in tracks:
+        if frozenset(t.stem_names) == expected:
+            continue
+        lack = sorted(expected - set(t.stem_names))
+        extra = sorted(set(t.stem_names) - expected)
+        need = ", ".join(("mixture",) + tuple(model.stem_names))
+        if lack:
+            suffix = t.files["mixture"].suffix or ".wav"
+            missing = ", ".join(str(t.path / f"{n}{suffix}") for n in lack)
+            instead = f" (it has {', '.join(t.files[n].name for n in extra)} instead)" if extra else ""
+            raise DatasetError(f"{missing}: missing stem file{'s' if len(lack) > 1 else ''}{instead}; every track "
+                               f"folder must have the same stems ({need}, as {model.path})")
+        files = ", ".join(str(t.files[n]) for n in extra)
+        raise DatasetError(f"{files}: stem{'s' if len(extra) > 1 else ''} no other track has; every track folder "
+                           f"must have the same stems ({need}, as {model.path}): remove or rename it")

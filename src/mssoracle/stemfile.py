@@ -24,7 +24,8 @@ from .errors import AudioError, DatasetError
 
 __all__ = [
     "DEFAULT_SAMPLE_NAME", "STEM_SUFFIX", "DATASET_HINT", "StemFileInfo",
-    "default_sample_path", "probe_stem_file", "read_stem_file", "check_stream_count",
+    "default_sample_path", "probe_stem_file", "read_stem_file", "check_stream_count", "check_mp4_boxes",
+    "DAMAGED_HINT",
 ]
 
 #: Track name of the preview shipped in the stempeg wheel.
@@ -160,24 +161,84 @@ def _stream_info(path, streams):
     return StemFileInfo(Path(path), rates, chans, cap)
 
 
-def probe_stem_file(path):
-    """Read a stem file's headers: a :class:`StemFileInfo`, nothing decoded.
+#: what to do about a damaged stem file (the end of several messages)
+DAMAGED_HINT = "the file is damaged or incompletely copied: download or copy it again"
+
+
+def check_mp4_boxes(path):
+    """Check that an MP4 file's top-level boxes (``ftyp``, ``moov``, ``mdat``, ...) all fit in the file.
+
+    A copy or download cut short keeps a valid start (the ``moov`` index usually comes first) but
+    its ``mdat`` box announces more bytes than the file has: that is seen here from a few header
+    bytes per box, before anything is decoded.  Files that do not start like an MP4 box structure
+    are left to the demuxer.
 
     Raises
     ------
     AudioError
-        Missing or unreadable file.
+        A box runs past the end of the file (one line naming the file, the box and both sizes).
+    """
+    import struct
+
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            pos, first = 0, True
+            while pos < size:
+                f.seek(pos)
+                head = f.read(16)
+                if len(head) < 8:
+                    if first:
+                        return
+                    raise AudioError(f"{path}: truncated: {size - pos} stray byte(s) after the last complete "
+                                     f"MP4 box (file of {size} bytes); {DAMAGED_HINT}")
+                n, kind = struct.unpack(">I4s", head[:8])
+                if n == 1:
+                    if len(head) < 16:
+                        raise AudioError(f"{path}: truncated inside the header of its last MP4 box "
+                                         f"(file of {size} bytes); {DAMAGED_HINT}")
+                    n = struct.unpack(">Q", head[8:16])[0]
+                elif n == 0:  # the box runs to the end of the file
+                    return
+                if not (kind.isascii() and all(32 < c < 127 for c in kind)) or n < 8:
+                    if first:
+                        return  # not an MP4 box structure: the demuxer will say what it is
+                    raise AudioError(f"{path}: damaged MP4 structure at byte {pos}; {DAMAGED_HINT}")
+                if first and kind != b"ftyp":
+                    return
+                if pos + n > size:
+                    name = kind.decode("ascii")
+                    raise AudioError(f"{path}: truncated: its {name!r} box needs {pos + n} bytes but the file has "
+                                     f"only {size}; {DAMAGED_HINT}")
+                pos += n
+                first = False
+    except OSError as exc:
+        raise AudioError(f"{path}: cannot read stem file ({exc.strerror or exc})") from None
+
+
+def probe_stem_file(path):
+    """Read a stem file's headers: a :class:`StemFileInfo`, nothing decoded.
+
+    The MP4 box structure is checked first (:func:`check_mp4_boxes`), so a file cut short is
+    reported here rather than while decoding.
+
+    Raises
+    ------
+    AudioError
+        Missing, unreadable or truncated file.
     """
     import av
 
     path = Path(path)
     if not path.is_file():
         raise AudioError(f"{path}: no such file")
+    check_mp4_boxes(path)
     try:
         with av.open(str(path)) as container:
             return _stream_info(path, list(container.streams.audio))
     except Exception as exc:
-        raise AudioError(f"{path}: cannot read stem file ({_short(exc)})") from None
+        raise AudioError(f"{path}: cannot read stem file ({_short(exc)}); {DAMAGED_HINT}") from None
 
 
 def check_stream_count(path, n, names):
@@ -264,14 +325,14 @@ def _decode_file(path, out):
     try:
         container = av.open(str(path))
     except Exception as exc:
-        raise AudioError(f"{path}: cannot read stem file ({_short(exc)})") from None
+        raise AudioError(f"{path}: cannot read stem file ({_short(exc)}); {DAMAGED_HINT}") from None
     try:
         with container:
             return _decode(container, path, list(container.streams.audio), out)
     except (AudioError, _Overflow):
         raise
     except Exception as exc:
-        raise AudioError(f"{path}: cannot decode stem file ({_short(exc)})") from None
+        raise AudioError(f"{path}: cannot decode stem file ({_short(exc)}); {DAMAGED_HINT}") from None
 
 
 def read_stem_file(path, *, dtype=np.float64, streams=None):
@@ -369,5 +430,12 @@ def _check_decoded(path, lengths, rates, chans):
 
 
 def _short(exc):
+    """The last line of an error, without PyAV's ``[Errno N]`` prefix and trailing ``: '<file>'``."""
+    import re
+
     msg = str(exc).strip().splitlines()
-    return msg[-1] if msg else type(exc).__name__
+    if not msg:
+        return type(exc).__name__
+    line = re.sub(r"^\[Errno -?\d+\]\s*", "", msg[-1])
+    line = re.sub(r":\s*'[^']*'$", "", line)
+    return line or type(exc).__name__

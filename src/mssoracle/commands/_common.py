@@ -83,7 +83,7 @@ def _inside(path, root):
     return path == root or root in path.parents
 
 
-def check_output_dir(out, *, data_roots=(), option="--out"):
+def check_output_dir(out, *, data_roots=(), option="--out", create=True):
     """Prove that ``out`` can hold results, before any work is done; return it as a :class:`~pathlib.Path`.
 
     Refuses a path inside (or equal to) any data root (both resolved, symlinks followed: results
@@ -99,6 +99,9 @@ def check_output_dir(out, *, data_roots=(), option="--out"):
         Dataset roots of the command (None entries, e.g. the default sample, are skipped).
     option : str
         The option that gave ``out``, for messages (``--out``, ``-o``).
+    create : bool
+        Create the folder now (default).  With False nothing is created: the probe file goes
+        into the nearest existing folder on the way to ``out`` (the writer creates the rest).
 
     Returns
     -------
@@ -112,8 +115,6 @@ def check_output_dir(out, *, data_roots=(), option="--out"):
     OutputError
         ``out`` exists and is not a folder, or it cannot be created or written.
     """
-    import os
-    import secrets
     from pathlib import Path
 
     from ..errors import OutputError, ParameterError
@@ -132,33 +133,98 @@ def check_output_dir(out, *, data_roots=(), option="--out"):
     if out.exists() and not out.is_dir():
         raise OutputError(f"{option} {out}: exists and is not a folder; give a folder (or a new path)")
 
+    if not create:
+        folder = out
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if not folder.is_dir():
+            raise OutputError(f"{option} {out}: {folder} is not a folder; choose another location")
+        try:
+            _probe_folder(folder)
+        except OSError as exc:
+            where = "the folder" if folder == out else str(folder)
+            raise OutputError(f"{option} {out}: cannot write in {where} ({_strerror(exc)}); "
+                              f"{_WRITABLE_HINT}") from None
+        return out
+
     created = []  # the folders made here, deepest last
-    probe, stage = None, "cannot create the folder"
+    stage = "cannot create the folder"
     try:
         missing = [p for p in [out, *out.parents] if not p.exists()]
         for p in reversed(missing):
             p.mkdir()
             created.append(p)
         stage = "cannot write in the folder"
-        probe = out / f".mssoracle-probe-{os.getpid()}-{secrets.token_hex(4)}"
-        with open(probe, "xb") as f:
-            f.write(b"probe")
-        os.unlink(probe)
+        _probe_folder(out)
     except OSError as exc:
-        if probe is not None:
-            try:
-                os.unlink(probe)
-            except OSError:
-                pass
         for p in reversed(created):
             try:
                 p.rmdir()
             except OSError:
                 pass
         where = exc.filename
-        where = "" if not where or Path(where) in (out, probe) else f"{where}: "
+        where = "" if not where or Path(where) == out or Path(where).parent == out else f"{where}: "
         raise OutputError(f"{option} {out}: {stage} ({where}{_strerror(exc)}); {_WRITABLE_HINT}") from None
     return out
+
+
+def _probe_folder(folder):
+    """Write and delete a hidden probe file in ``folder``; the OSError of a failure propagates."""
+    import os
+    import secrets
+
+    probe = folder / f".mssoracle-probe-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        with open(probe, "xb") as f:
+            f.write(b"probe")
+    finally:
+        try:
+            os.unlink(probe)
+        except OSError:
+            pass
+
+
+def check_output_file(path, *, option="--json", data_roots=()):
+    """Prove that the file ``path`` can be written, creating nothing; return it as a :class:`~pathlib.Path`.
+
+    Refuses an existing folder (a file is written there), a path inside a data root, and a
+    location whose nearest existing folder cannot be written (probed with a hidden file, deleted
+    at once).  Missing parent folders are not created here (the writer creates them), so a command
+    that fails later leaves nothing behind.
+
+    Raises
+    ------
+    ParameterError
+        ``path`` lies inside a data root.
+    OutputError
+        ``path`` is a folder, or its folder cannot be written; one line naming ``option`` and ``path``.
+    """
+    from pathlib import Path
+
+    from ..errors import OutputError, ParameterError
+
+    path = Path(path).expanduser()
+    if str(path) in ("", "."):
+        raise ParameterError(f"{option} is empty; give a file name")
+    if path.is_dir():
+        raise OutputError(f"{option} {path}: is a folder; give a file name (e.g. {path / 'scores.json'})")
+    resolved = path.resolve()
+    for root in data_roots:
+        if root is None or str(root) == "":
+            continue
+        if _inside(resolved, Path(root).expanduser().resolve()):
+            raise ParameterError(f"{option} {path}: inside the data root {root}; choose a location outside it")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise OutputError(f"{option} {path}: {folder} is not a folder; choose another location")
+    try:
+        _probe_folder(folder)
+    except OSError as exc:
+        raise OutputError(f"{option} {path}: cannot write in {folder} ({_strerror(exc)}); "
+                          f"{_WRITABLE_HINT}") from None
+    return path
 
 
 #: device types ``--device`` accepts, and how to tell whether this machine has one
@@ -193,8 +259,9 @@ def check_device(backend, device):
     try:
         dev = torch.device(str(device).strip())
     except (RuntimeError, ValueError, TypeError) as exc:
-        msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        raise ParameterError(f"--device {device!r} is not a torch device ({msg}); "
+        msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else ""
+        why = f" ({msg})" if msg and len(msg) <= 80 else ""
+        raise ParameterError(f"--device {device!r} is not a torch device{why}; "
                              "use cpu, cuda, cuda:N or mps") from None
     if dev.type not in _DEVICE_TYPES:
         raise ParameterError(f"--device {device}: device type {dev.type!r} is not supported; "

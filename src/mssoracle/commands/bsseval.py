@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .. import validators
 from ..errors import AudioError, ParameterError
+from ._common import check_device, check_output_file
 
 HELP = "BSS Eval v4 of estimate WAVs against reference WAVs matched by file name (museval's bsseval)"
 
@@ -39,8 +40,7 @@ def check_scoring_args(args):
             validators.seconds(value, f"--{name}")
         except ParameterError:
             raise ParameterError(f"--{name} must be a positive number of seconds, got {value}") from None
-    if args.device is not None and args.backend != "torch":
-        raise ParameterError(f"--device {args.device} needs --backend torch")
+    check_device(args.backend, args.device)
 
 
 def add_parser(subparsers, name):
@@ -88,7 +88,7 @@ def read_matched(reference_dir, estimates_dir):
 
     Both dicts map names to ``(nsampl, nchan)`` arrays, in sorted name order.
     """
-    from ..audio import read_audio
+    from ..audio import audio_info, read_audio
 
     refs = _wav_files(reference_dir, "REF_DIR")
     ests = _wav_files(estimates_dir, "EST_DIR")
@@ -102,26 +102,41 @@ def read_matched(reference_dir, estimates_dir):
         raise AudioError(f"{reference_dir}: no reference for estimate(s) "
                          f"{', '.join(ests[n].name for n in extra)}; every estimate needs a reference "
                          "of the same name")
-    first = None
+    # headers first (readable, one sample rate, one channel count, one reference length), then the samples
+    infos = {}
+    for kind, files in (("reference", refs), ("estimate", ests)):
+        for name, path in files.items():
+            infos[(kind, name)] = (path, *audio_info(path))
+    items = list(infos.values())
+    rate, rate_file = _common_value([(p, sr) for p, sr, _, _ in items])
+    chans, chans_file = _common_value([(p, ch) for p, _, ch, _ in items])
+    length, length_file = _common_value([(p, n) for (k, _), (p, _, _, n) in infos.items() if k == "reference"])
+    for (kind, name), (path, sr, ch, n) in infos.items():
+        if sr != rate:
+            raise AudioError(f"{path}: {sr} Hz but {rate_file} is {rate} Hz; all files must have the "
+                             "same sample rate")
+        if ch != chans:
+            raise AudioError(f"{path}: {ch} channel(s) but {chans_file} has {chans}; "
+                             "all files must have the same channel count")
+        if kind == "reference" and n != length:
+            raise AudioError(f"{path}: {n} samples but {length_file} has {length}; "
+                             "all references must have the same length")
+        if n <= ch:
+            raise AudioError(f"{path}: only {n} sample(s); too short to score")
     out_refs, out_ests = {}, {}
     for kind, files, out in (("reference", refs, out_refs), ("estimate", ests, out_ests)):
         for name, path in files.items():
-            audio, sr = read_audio(path)
-            if first is None:
-                first = (path, sr, audio.shape)
-            elif sr != first[1]:
-                raise AudioError(f"{path}: {sr} Hz but {first[0]} is {first[1]} Hz; all files must have the "
-                                 "same sample rate")
-            elif audio.shape[0] != first[2][0]:
-                raise AudioError(f"{path}: {audio.shape[0]} channel(s) but {first[0]} has {first[2][0]}; "
-                                 "all files must have the same channel count")
-            elif kind == "reference" and audio.shape[1] != first[2][1]:
-                raise AudioError(f"{path}: {audio.shape[1]} samples but {first[0]} has {first[2][1]}; "
-                                 "all references must have the same length")
-            if audio.shape[1] <= audio.shape[0]:
-                raise AudioError(f"{path}: only {audio.shape[1]} sample(s); too short to score")
+            audio, _ = read_audio(path)
             out[name] = audio.T
-    return out_refs, out_ests, first[1]
+    return out_refs, out_ests, rate
+
+
+def _common_value(pairs):
+    """The value most files share (ties: the first file's), and a file that has it: the odd file is
+    the one an error names."""
+    values = [v for _, v in pairs]
+    best = max(dict.fromkeys(values), key=lambda v: (values.count(v), -values.index(v)))
+    return best, next(p for p, v in pairs if v == best)
 
 
 def run(args):
@@ -129,8 +144,15 @@ def run(args):
 
     check_scoring_args(args)
     ref_dir = Path(args.reference_dir)
-    refs, ests, sr = read_matched(ref_dir, Path(args.estimates_dir))
     track_name = ref_dir.resolve().name or str(ref_dir)
+    # every output is proven writable before anything is read, scored or printed
+    outputs = []
+    if args.json:
+        outputs.append(check_output_file(args.json, option="--json"))
+    if args.output_dir:
+        check_output_file(Path(args.output_dir) / f"{track_name}.json", option="-o")
+        outputs.append(Path(args.output_dir) / f"{track_name}.json")
+    refs, ests, sr = read_matched(ref_dir, Path(args.estimates_dir))
     config = {
         "command": "bsseval",
         "references": str(ref_dir),
@@ -146,11 +168,6 @@ def run(args):
           f"{evaluator.nwin} frame(s) of {args.win:g} s (hop {args.hop:g} s), BSS Eval {args.mode}; "
           "median over frames:")
     print(repr(scores), end="")
-    outputs = []
-    if args.json:
-        outputs.append(Path(args.json))
-    if args.output_dir:
-        outputs.append(Path(args.output_dir) / f"{track_name}.json")
     for out in outputs:
         scores.save(out)
         print(f"scores written to {out}")

@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 from ..errors import AudioError, DatasetError, ParameterError
+from ._common import check_output_dir
 from .bsseval import add_scoring_options, check_scoring_args, print_warnings
 
 HELP = "score MUSDB18 estimates EST_DIR/<subset>/<track>/<target>.wav as museval does (drop-in)"
@@ -49,21 +50,59 @@ def _track_dir(est_dir, track):
     return est_dir / track.subset / track.name if track.subset else est_dir / track.name
 
 
-def _read_estimates(files, track_name):
-    """Read estimate WAVs; check they agree with each other. Return ``{target: (channels, time)}``, sr."""
-    from ..audio import read_audio
+def _track_label(track):
+    return f"{track.subset}/{track.name}" if track.subset else track.name
 
-    out, first = {}, None
+
+def check_estimates(files, header):
+    """Check one track's estimate files against its reference header, reading headers only.
+
+    Every estimate must be readable, have the reference's sample rate and channel count, and
+    all estimates of a track one length (museval stacks them into one array); that length may
+    differ from the reference's (padded with zeros or cut, as museval's ``pad_or_truncate``).
+    Errors name the estimate file that is wrong and the reference file it is compared with.
+
+    Parameters
+    ----------
+    files : dict of str -> Path
+        Target name -> estimate WAV.
+    header : mssoracle.datasets.TrackHeader
+        The reference track's header (:meth:`Track.check`).
+
+    Returns
+    -------
+    int
+        The estimates' common length in samples.
+
+    Raises
+    ------
+    AudioError
+        One line naming the file.
+    """
+    from ..audio import audio_info
+
+    lengths = {}
     for target, path in files.items():
-        audio, sr = read_audio(path)
-        if first is None:
-            first = (path, sr, audio.shape[0])
-        elif sr != first[1]:
-            raise AudioError(f"{path}: {sr} Hz but {first[0]} is {first[1]} Hz")
-        elif audio.shape[0] != first[2]:
-            raise AudioError(f"{path}: {audio.shape[0]} channel(s) but {first[0]} has {first[2]}")
-        out[target] = audio
-    return out, first
+        sr, ch, n = audio_info(path)
+        if header.sample_rate and sr != header.sample_rate:
+            raise AudioError(f"{path}: {sr} Hz but the reference {header.path} is {header.sample_rate} Hz; "
+                             "estimates must have the reference's sample rate (nothing is resampled)")
+        if ch != header.channels:
+            raise AudioError(f"{path}: {ch} channel(s) but the reference {header.path} has {header.channels}; "
+                             "estimates must have the reference's channel count")
+        if n == 0:
+            raise AudioError(f"{path}: no samples; an estimate must not be empty")
+        lengths[target] = n
+    if len(set(lengths.values())) > 1:
+        # the odd one out: the length most estimates share (ties: the reference's, else the first file's)
+        values = list(lengths.values())
+        common = max(dict.fromkeys(values),
+                     key=lambda v: (values.count(v), v == header.length, -values.index(v)))
+        bad = next(t for t, n in lengths.items() if n != common)
+        good = next(t for t, n in lengths.items() if n == common)
+        raise AudioError(f"{files[bad]}: {lengths[bad]} samples but {files[good].name} has {common}; "
+                         "all estimates of a track must have one length (museval stacks them)")
+    return next(iter(lengths.values()))
 
 
 def run(args):
@@ -71,7 +110,8 @@ def run(args):
 
     from ..bsseval.museval_io import aggregate, format_medians
     from ..bsseval.track import TrackEvaluator
-    from ..datasets import open_dataset
+    from ..datasets import open_dataset, resolve_root
+    from ..errors import MssOracleError
 
     check_scoring_args(args)
     est_dir = Path(args.estimates_dir)
@@ -79,6 +119,9 @@ def run(args):
         raise ParameterError(f"{est_dir}: no such folder (EST_DIR, the estimates: "
                              "EST_DIR/<subset>/<track>/<target>.wav)")
     out_dir = Path(args.out) if args.out else est_dir
+    # the output first: writable, outside the dataset (nothing is created before the work starts)
+    check_output_dir(out_dir, data_roots=(resolve_root(args.root),),
+                     option="--out" if args.out else "EST_DIR (the default --out)", create=False)
     method = est_dir.resolve().name
     dataset = open_dataset(args.root, subset=None if args.subset == "all" else args.subset,
                            track_names=args.track, check=False)
@@ -113,42 +156,74 @@ def run(args):
     if skipped:
         print(f"mssoracle museval: {skipped} track(s) without estimates skipped (as museval does)", file=sys.stderr)
 
-    frames = []
-    for i, (track, folder, files) in enumerate(todo, 1):
-        estimates, (first_path, est_sr, est_ch) = _read_estimates(files, track.name)
-        audio = track.load()
-        nch = audio.mixture.shape[0]
-        if est_sr != audio.sample_rate:
-            raise AudioError(f"{first_path}: {est_sr} Hz but track {track.name!r} is {audio.sample_rate} Hz")
-        if est_ch != nch:
-            raise AudioError(f"{first_path}: {est_ch} channel(s) but track {track.name!r} has {nch}")
-        references = {k: v.T for k, v in audio.references().items()}
-        config = {
-            "command": "museval",
-            "method": method,
-            "track": track.name,
-            "subset": track.subset,
-            "estimates": str(folder),
-            "root": str(dataset.root) if dataset.root else None,
-            "targets": list(estimates),
-        }
-        evaluator = TrackEvaluator(references, sample_rate=audio.sample_rate, win=args.win, hop=args.hop,
-                                   mode=args.mode, backend=args.backend, device=args.device,
-                                   track_name=track.name, on_silent="nan", emit_warnings=False)
-        scores = evaluator.evaluate({k: v.T for k, v in estimates.items()}, config=config, method=method)
-        print_warnings("museval", scores.warnings, track.name)
-        del audio, references, estimates, evaluator
+    # pre-flight: every selected track's reference and estimate headers, before any track is scored
+    checked = []
+    for track, folder, files in todo:
+        header = track.check()
+        length = check_estimates(files, header)
+        checked.append((track, folder, files, header, length))
+
+    frames, failed = [], []
+    for i, (track, folder, files, header, est_len) in enumerate(checked, 1):
         path = out_dir / track.subset / f"{track.name}.json" if track.subset else out_dir / f"{track.name}.json"
+        # what only decoding shows (NaN/inf samples, damaged audio data): this track is reported now and
+        # nothing of it is written; the other tracks go on; the command exits 2 at the end
+        try:
+            scores = _score_track(track, folder, files, header, est_len, dataset, method, args, TrackEvaluator)
+        except MssOracleError as exc:
+            print(f"mssoracle museval: error: {exc}", file=sys.stderr)
+            print(f"[{i}/{len(checked)}] {_track_label(track)}: failed, not scored", file=sys.stderr)
+            failed.append(_track_label(track))
+            continue
+        print_warnings("museval", scores.warnings, track.name)
         scores.save(path)
-        print(f"[{i}/{len(todo)}] {path}", file=sys.stderr)
+        print(f"[{i}/{len(checked)}] {path}", file=sys.stderr)
         if len(scores):
             frames.append(scores.df)
     if not frames:
-        print("no target scored (fewer than two estimates per track)")
-        return 0
-    df = pd.concat(frames, ignore_index=True)
-    agg = aggregate(df.drop(columns=["method"]))
-    order = [t for t in MUSDB_TARGET_NAMES if t in set(agg["target"])]
-    print(f"{method}: {len(todo)} track(s), median over frames, then over tracks")
-    print(format_medians(agg, targets=order))
+        if not failed:
+            print("no target scored (fewer than two estimates per track)")
+    else:
+        df = pd.concat(frames, ignore_index=True)
+        agg = aggregate(df.drop(columns=["method"]))
+        order = [t for t in MUSDB_TARGET_NAMES if t in set(agg["target"])]
+        done = len(checked) - len(failed)
+        print(f"{method}: {done} track(s), median over frames, then over tracks")
+        print(format_medians(agg, targets=order))
+    if failed:
+        raise AudioError(f"{len(failed)} of {len(checked)} track(s) failed while decoding and were not scored "
+                         f"(no file written for them): {', '.join(failed)}; fix the files named above and rerun")
     return 0
+
+
+def _score_track(track, folder, files, header, est_len, dataset, method, args, TrackEvaluator):
+    """Decode one track's estimates and references, score them; a :class:`TrackScores`."""
+    from ..audio import read_audio
+
+    estimates, rates = {}, {}
+    for t, p in files.items():
+        estimates[t], rates[t] = read_audio(p)
+    audio = track.load()
+    for t, p in files.items():  # a stem file's header may leave its rate unknown: checked on the decoded audio
+        if rates[t] != audio.sample_rate:
+            raise AudioError(f"{p}: {rates[t]} Hz but the reference {header.path} is {audio.sample_rate} Hz; "
+                             "estimates must have the reference's sample rate (nothing is resampled)")
+    if est_len != audio.length:
+        how = "padded with zeros" if est_len < audio.length else "cut"
+        print(f"mssoracle museval: {folder}: the estimates have {est_len} samples, the reference {header.path} "
+              f"{audio.length}: {how} to {audio.length} (as museval)", file=sys.stderr)
+    references = {k: v.T for k, v in audio.references().items()}
+    config = {
+        "command": "museval",
+        "method": method,
+        "track": track.name,
+        "subset": track.subset,
+        "estimates": str(folder),
+        "root": str(dataset.root) if dataset.root else None,
+        "targets": list(estimates),
+    }
+    evaluator = TrackEvaluator(references, sample_rate=audio.sample_rate, win=args.win, hop=args.hop,
+                               mode=args.mode, backend=args.backend, device=args.device,
+                               track_name=track.name, on_silent="nan", emit_warnings=False)
+    return evaluator.evaluate({k: v.T for k, v in estimates.items()}, config=config, method=method)
+
