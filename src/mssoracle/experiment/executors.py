@@ -434,6 +434,13 @@ def _dask_task(fn, item, budgets):
     return fn(item)
 
 
+async def _stop_nannies(nannies):
+    """Close a local cluster's nannies at once (a busy worker gets 1 s, then SIGKILL; idle ones just stop)."""
+    import asyncio
+
+    await asyncio.gather(*(n.close(timeout=1) for n in nannies), return_exceptions=True)
+
+
 def _format_bytes(n):
     for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
         if n >= size:
@@ -591,12 +598,15 @@ class DaskExecutor(Executor):
         client, cluster = self._client, self._cluster
         self._client = self._cluster = None
         try:
+            if cluster is not None:  # stop the local workers first, busy or not: 1 s grace, then SIGKILL
+                with contextlib.suppress(Exception):
+                    cluster.sync(_stop_nannies, list(cluster.workers.values()))
             if client is not None:
                 with contextlib.suppress(Exception):
                     client.close(timeout=5)
             if cluster is not None:
                 with contextlib.suppress(Exception):
-                    cluster.close(timeout=5)
+                    cluster.close(timeout=10)
         finally:
             self._unquiet()
 
