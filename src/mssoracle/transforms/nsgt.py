@@ -116,6 +116,8 @@ sliCQT's name always lists ``sllen``/``trlen``; when ``fmax`` is Nyquist and
 the rate is not 44100 Hz, the name carries ``-sr{rate}`` (``nsgt-bark-262-32.9-sr48000``).
 """
 
+import re
+
 import numpy as np
 
 from .. import threads, validators
@@ -127,7 +129,7 @@ from .base import BLOCK_SAMPLES, Block, Stream, Transform, register_transform
 from .nsgt_plan import PLANS, next_even_smooth, slice_window
 from .scales import SCALE_KINDS, Scale
 
-__all__ = ["NSGT", "SliCQT", "SliCQTStream", "from_spec", "DEFAULTS", "TORCH_NATIVE_CPU"]
+__all__ = ["NSGT", "SliCQT", "SliCQTStream", "from_spec", "parse_name", "DEFAULTS", "TORCH_NATIVE_CPU"]
 
 #: defaults of the spec keys (``bins``: the scale's default, 262; 24 per octave for ``oct``)
 DEFAULTS = {"scale": "bark", "bins": 262, "fmin": 32.9, "gamma": 0.0, "form": "ragged"}
@@ -141,10 +143,12 @@ TORCH_NATIVE_CPU = False
 
 
 def _fmt(v):
+    """A number of a name or spec: ``262``, ``32.9``, ``1e-05``; exact (shortest round-trip text), so that a
+    name parses back to the very same numbers."""
     v = float(v)
     if v.is_integer() and abs(v) < 1e15:
         return str(int(v))
-    return format(v, ".10g").replace("+", "")
+    return repr(v).replace("+", "")
 
 
 def _via_numpy(t):
@@ -649,10 +653,61 @@ _GRAMMAR = ("nsgt|slicq[:SCALE[:BINS[:FMIN]]] or nsgt|slicq:key=value,... with k
             "scale, bins, fmin, fmax, sllen, trlen (slicq only), gamma (vqlog only), form=ragged|matrix")
 
 
+_NUM = r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:e-?[0-9]+)?"
+_NAME_TAIL = {
+    kind: re.compile(rf"^-(?P<bins>[1-9][0-9]*)-(?P<fmin>{_NUM})(?:-fmax(?P<fmax>{_NUM})|-sr(?P<sr>[1-9][0-9]*))?"
+                     rf"(?:-gamma(?P<gamma>{_NUM}))?"
+                     + (r"-sllen(?P<sllen>[1-9][0-9]*)-trlen(?P<trlen>0|[1-9][0-9]*)" if kind == "slicq" else "")
+                     + r"(?:-(?P<form>matrix))?$")
+    for kind in ("nsgt", "slicq")}
+_NAME_USAGE = {"nsgt": "nsgt-SCALE-BINS-FMIN[-fmaxF|-srRATE][-gammaG][-matrix] (e.g. nsgt-bark-262-32.9)",
+               "slicq": "slicq-SCALE-BINS-FMIN[-fmaxF|-srRATE][-gammaG]-sllenS-trlenT[-matrix] "
+                        "(e.g. slicq-bark-262-32.9-sllen18060-trlen4516)"}
+
+
+def parse_name(name, *, sample_rate=None):
+    """The :class:`NSGT` or :class:`SliCQT` whose :attr:`~NSGT.name` is ``name``.
+
+    The rate: ``-sr{R}`` in the name (fmax = Nyquist at R Hz) means R; a name with neither ``-sr`` nor
+    ``-fmax`` has fmax = Nyquist at 44100 Hz; a name with ``-fmax`` is built at ``sample_rate``
+    (default 44100).  :func:`mssoracle.transforms.from_name` checks the rate against a given
+    ``sample_rate`` and that the result's name is ``name``.
+    """
+    kind = name.split("-", 1)[0] if isinstance(name, str) else ""
+    if kind not in _NAME_TAIL:
+        raise ParameterError(f"transform name {name!r} is not an NSGT or sliCQT name; expected "
+                             f"{_NAME_USAGE['nsgt']} or {_NAME_USAGE['slicq']}")
+    rest = name[len(kind):]
+    # the scale: a registered name (longest first, as a name may hold a dash)
+    m = scale = None
+    for s in sorted(SCALE_KINDS.names(), key=len, reverse=True):
+        if rest.startswith(f"-{s}-"):
+            m = _NAME_TAIL[kind].match(rest[len(s) + 1:])
+            if m:
+                scale = s
+                break
+    if m is None:
+        raise ParameterError(f"transform name {name!r} is not a {kind} name; expected {_NAME_USAGE[kind]} "
+                             f"with SCALE one of {', '.join(SCALE_KINDS)}")
+    g = m.groupdict()
+    if g["sr"] is not None:
+        rate = int(g["sr"])
+    elif g["fmax"] is None:
+        rate = _REFERENCE_RATE
+    else:
+        rate = _REFERENCE_RATE if sample_rate is None else sample_rate
+    kw = dict(scale=scale, bins=int(g["bins"]), fmin=float(g["fmin"]),
+              fmax=None if g["fmax"] is None else float(g["fmax"]), gamma=float(g["gamma"] or 0.0),
+              form=g["form"] or "ragged", sample_rate=rate)
+    if kind == "slicq":
+        return SliCQT(sllen=int(g["sllen"]), trlen=int(g["trlen"]), **kw)
+    return NSGT(**kw)
+
+
 @register_transform("slicq", description="sliced constant-Q transform (NSGT on half-overlapping slices)",
-                    example="slicq:bark:262:32.9")
+                    example="slicq:bark:262:32.9", from_name=parse_name)
 @register_transform("nsgt", description="non-stationary Gabor transform over the whole signal",
-                    example="nsgt:bark:262:32.9")
+                    example="nsgt:bark:262:32.9", from_name=parse_name)
 def from_spec(spec, *, sample_rate=44100):
     """Build an :class:`NSGT` or :class:`SliCQT` from a spec string.
 

@@ -42,7 +42,7 @@ from ..specs import parse_colon_spec
 from .. import backend
 from .base import BLOCK_SAMPLES, Block, Stream, Transform, register_transform
 
-__all__ = ["STFT", "STFTStream", "from_spec", "SISEC18_STFT_SPEC", "parse_window", "window_array"]
+__all__ = ["STFT", "STFTStream", "from_spec", "parse_name", "SISEC18_STFT_SPEC", "parse_window", "window_array"]
 
 _DEFAULT_WINDOW = "hann"
 #: max elements of an intermediate frame buffer (bounds memory on long signals)
@@ -532,8 +532,30 @@ _KEYS = {"n_fft": "n_fft", "nfft": "n_fft", "n": "n_fft", "hop": "hop", "hop_len
 _USAGE = "valid: stft:N_FFT[:HOP[:WINDOW]] or stft:n_fft=N,hop=H,window=W,center=true|false (e.g. stft:4096:1024)"
 
 
+_NAME_USAGE = "expected stft-N_FFT-HOP[-WINDOW][-nocenter] (e.g. stft-2048-512, stft-2048-512-kaiser-8.6)"
+_NAME_RE = re.compile(r"^stft-([1-9][0-9]*)-([1-9][0-9]*)(?:-(.+))?$")
+
+
+def parse_name(name, *, sample_rate=None):
+    """The :class:`STFT` whose :attr:`~STFT.name` is ``name`` (``stft-2048-512``, ``stft-2048-512-kaiser-8.6-nocenter``).
+
+    The name does not depend on the rate: the transform is built at ``sample_rate`` (default 44100).
+    :func:`mssoracle.transforms.from_name` checks that the result's name is ``name`` (canonical).
+    """
+    text = name if isinstance(name, str) else ""
+    center = True
+    if text.endswith("-nocenter"):
+        text, center = text[: -len("-nocenter")], False
+    m = _NAME_RE.match(text)
+    if not m:
+        raise ParameterError(f"transform name {name!r} is not an STFT name; {_NAME_USAGE}")
+    n_fft, hop, window = m.groups()
+    return STFT(int(n_fft), int(hop), window=window or _DEFAULT_WINDOW, center=center,
+                sample_rate=44100 if sample_rate is None else sample_rate)
+
+
 @register_transform("stft", description="short-time Fourier transform (scipy conventions, exact inverse)",
-                    example="stft:4096:1024")
+                    example="stft:4096:1024", from_name=parse_name)
 def from_spec(spec, *, sample_rate=44100):
     """Build an :class:`STFT` from ``stft:N_FFT[:HOP[:WINDOW]]`` or ``stft:n_fft=..,hop=..,window=..,center=..``.
 
