@@ -61,7 +61,7 @@ def test_eval_writes_scores_table_and_prints(stereo_root, tmp_path, capsys):
     for method in ["irm1-stft-512-128", "mpi-stft-512-128", "irm1-stft-256-128", "mpi-stft-256-128"]:
         assert method in text
         for track in ["Track A", "Track B"]:
-            data = json.loads((out / "scores" / method / "test" / f"{track}.json").read_text())
+            data = json.loads((out / "scores" / "musdb18hq" / method / "test" / f"{track}.json").read_text())
             assert sorted(t["name"] for t in data["targets"]) == sorted([*STEMS, "accompaniment"])
             assert data["config"]["method"] == method
             assert data["config"]["mixture"] == "file"
@@ -78,33 +78,33 @@ def test_eval_writes_scores_table_and_prints(stereo_root, tmp_path, capsys):
 def test_eval_resume_skips_and_recomputes_on_changed_config(hq_root, tmp_path, capsys):
     out = tmp_path / "out"
     assert _eval(hq_root, out, "--oracle", "irm1", "--transform", "stft:256") == 0
-    path = out / "scores" / "irm1-stft-256-64" / "test" / "Track A.json"
+    path = out / "scores" / "musdb18hq" / "irm1-stft-256-64" / "test" / "Track A.json"
     first = path.stat().st_mtime_ns
     capsys.readouterr()
     assert _eval(hq_root, out, "--oracle", "irm1", "--transform", "stft:256") == 0
     err = capsys.readouterr().err
     assert "2 of 2 job(s) already done" in err
     assert path.stat().st_mtime_ns == first
-    # a different mixture gives the same method name but another configuration: recomputed, with a notice
+    # another mixture is another method name: its own files, the first results untouched
     assert _eval(hq_root, out, "--oracle", "irm1", "--transform", "stft:256", "--mixture", "sum") == 0
-    err = capsys.readouterr().err
-    assert "configuration differs" in err
-    assert json.loads(path.read_text())["config"]["mixture"] == "sum"
+    other = out / "scores" / "musdb18hq" / "irm1-stft-256-64+mixture=sum" / "test" / "Track A.json"
+    assert json.loads(other.read_text())["config"]["mixture"] == "sum"
+    assert json.loads(path.read_text())["config"]["mixture"] == "file" and path.stat().st_mtime_ns == first
 
 
-def test_eval_targets_filter_output_not_evaluation(hq_root, tmp_path, capsys):
+def test_eval_targets_filter_the_printout_only(hq_root, tmp_path, capsys):
     out_all, out_voc = tmp_path / "all", tmp_path / "voc"
     assert _eval(hq_root, out_all, "--oracle", "irm2", "--transform", "stft:256") == 0
+    capsys.readouterr()
     assert _eval(hq_root, out_voc, "--oracle", "irm2", "--transform", "stft:256", "--targets", "vocals",
                  "--save-estimates") == 0
+    printed = capsys.readouterr().out
+    assert "vocals" in printed and "drums" not in printed
     a = pd.read_csv(out_all / "results.csv")
     v = pd.read_csv(out_voc / "results.csv")
-    assert set(v.target) == {"vocals"}
-    merged = v.merge(a, on=["method", "track", "target", "metric", "time"])
-    assert len(merged) == len(v)
-    np.testing.assert_allclose(merged.score_x, merged.score_y)
-    est = list((out_voc / "estimates" / "irm2-stft-256-64" / "test" / "Track A").glob("*.wav"))
-    assert [p.name for p in est] == ["vocals.wav"]
+    pd.testing.assert_frame_equal(a, v)  # every target computed and stored, the same numbers
+    est = sorted((out_voc / "estimates" / "musdb18hq" / "irm2-stft-256-64" / "test" / "Track A").glob("*.wav"))
+    assert [p.stem for p in est] == ["accompaniment", "bass", "drums", "other", "vocals"]
 
 
 def test_eval_gt_and_cirm_with_sum_mixture_are_near_perfect(hq_root, tmp_path):
@@ -113,9 +113,9 @@ def test_eval_gt_and_cirm_with_sum_mixture_are_near_perfect(hq_root, tmp_path):
                  "--track", "Track A") == 0
     t = pd.read_csv(out / "results.csv")
     sdr = t[t.metric == "SDR"].groupby("method")["score"].median()
-    assert sdr["gt-stft-256-64"] > 100  # round-trip error only
-    assert sdr["cirm-stft-256-64"] > 60
-    assert sdr["mix-stft-256-64"] < 10
+    assert sdr["gt-stft-256-64+mixture=sum"] > 100  # round-trip error only
+    assert sdr["cirm-stft-256-64+mixture=sum"] > 60
+    assert sdr["mix-stft-256-64+mixture=sum"] < 10
 
 
 def test_eval_jobs_2_equals_serial(hq_root, tmp_path):
@@ -197,35 +197,44 @@ def test_eval_torch_backend_matches_numpy(hq_root, tmp_path):
     np.testing.assert_allclose(a.score, b.score, atol=2e-5)  # scores are rounded to 1e-5 in the JSON
 
 
-def test_worker_error_is_raised_and_nothing_half_written(hq_root, tmp_path):
-    """An error inside an oracle reaches the caller; no result file for that job, no table."""
+def test_worker_error_is_reported_and_nothing_of_that_unit_written(hq_root, tmp_path):
+    """An error inside an oracle fails its (track, transform) unit: no file of it; the other units complete."""
     from mssoracle.datasets import open_dataset
-    from mssoracle.experiment import Experiment, run_experiment
+    from mssoracle.experiment import Experiment, JobsFailed, run_experiment
 
     exp = Experiment(dataset=open_dataset(hq_root, track_names=["Track A"]), transforms=["stft:256", "stft:128"],
                      oracles=["irm1", "mpi"], out=tmp_path / "out")
+    original = exp._oracles["mpi"].apply
 
-    def broken(*args, **options):
-        raise RuntimeError("boom in worker")
+    def broken(state, X, S):
+        if X[0].shape[-2] == 65:  # stft:128 only
+            raise RuntimeError("boom in worker")
+        return original(state, X, S)
 
     exp._oracles["mpi"].apply = broken
-    with pytest.raises(RuntimeError, match="boom in worker"):
-        run_experiment(exp, progress=False)
-    assert not (tmp_path / "out" / "results.csv").exists()
-    assert not list((tmp_path / "out").rglob("mpi-*.json"))
+    lines = []
+    with pytest.raises(JobsFailed, match="boom in worker"):
+        run_experiment(exp, progress=False, log=lines.append)
+    assert any("error: track 'Track A', stft-128-32 (irm1, mpi): boom in worker" in line for line in lines)
+    written = sorted(p.parent.parent.name for p in (tmp_path / "out").rglob("*.json") if "scores" in p.parts)
+    assert written == ["irm1-stft-256-64", "mpi-stft-256-64"]
+    assert set(pd.read_csv(tmp_path / "out" / "results.csv")["method"]) == set(written)
 
 
-def test_eval_resume_never_reuses_results_of_another_dataset(hq_root, tmp_path, capsys):
-    """Same track names under another root: the stored configuration differs, so it is recomputed."""
+def test_eval_resume_never_reuses_results_of_other_audio(hq_root, tmp_path, capsys):
+    """Same track names under another root, other audio: the data fingerprint differs, so it is recomputed."""
     import shutil
 
     other = tmp_path / "other-copy"
     shutil.copytree(hq_root, other)
+    _write_track(other / "test" / "Track C", seed=9)
+    shutil.rmtree(other / "test" / "Track A")
+    (other / "test" / "Track C").rename(other / "test" / "Track A")
     out = tmp_path / "out"
     assert _eval(hq_root, out, "--oracle", "irm1", "--transform", "stft:256", "--track", "Track A") == 0
     capsys.readouterr()
     assert _eval(other, out, "--oracle", "irm1", "--transform", "stft:256", "--track", "Track A") == 0
-    assert "configuration differs" in capsys.readouterr().err
+    assert "configuration differs in data" in capsys.readouterr().err
 
 
 def test_precision_is_stored_and_part_of_the_result_identity(hq_root, tmp_path, capsys):
@@ -233,12 +242,15 @@ def test_precision_is_stored_and_part_of_the_result_identity(hq_root, tmp_path, 
     args = ("--oracle", "irm1,mpi,wiener1", "--transform", "stft:256", "--track", "Track A")
     assert _eval(hq_root, out, *args) == 0
     f32 = pd.read_csv(out / "results.csv")
-    doc = json.loads(next((out / "scores").glob("irm1-*/*/*.json")).read_text())
+    doc = json.loads(next((out / "scores").glob("*/irm1-*/*/*.json")).read_text())
     assert doc["config"]["precision"] == "float32" and doc["config"]["sample_rate"] == SR
     capsys.readouterr()
     assert _eval(hq_root, out, *args, "--precision", "float64") == 0
-    assert "configuration differs" in capsys.readouterr().err  # never reuses float32 results
-    f64 = pd.read_csv(out / "results.csv")
+    assert "already done" not in capsys.readouterr().err  # never reuses float32 results
+    both = pd.read_csv(out / "results.csv")
+    f64 = both[both.method.str.endswith("+precision=float64")].assign(
+        method=lambda t: t.method.str.replace("+precision=float64", "", regex=False))
+    assert len(f64) == len(f32) == len(both) / 2
     m = f32.merge(f64, on=["method", "track", "target", "metric", "time"], suffixes=("_32", "_64"))
     sdr = m[m.metric == "SDR"]
     # well-conditioned synthetic stems: float32 is rounding, not another oracle (Wiener's eps is pinned)
@@ -248,7 +260,7 @@ def test_precision_is_stored_and_part_of_the_result_identity(hq_root, tmp_path, 
 def test_preset_sisec18_computes_in_float64(hq_root, tmp_path, capsys):
     out = tmp_path / "out"
     assert _eval(hq_root, out, "--preset", "sisec18", "--oracle", "irm1", "--track", "Track A") == 0
-    doc = json.loads(next((out / "scores").glob("irm1-*/*/*.json")).read_text())
+    doc = json.loads(next((out / "scores").glob("*/irm1-*/*/*.json")).read_text())
     assert doc["config"]["precision"] == "float64" and doc["config"]["transform"] == "stft:2048:1024"
     capsys.readouterr()
     assert _eval(hq_root, tmp_path / "o2", "--preset", "sisec18", "--precision", "float32") == 2
@@ -297,7 +309,7 @@ def test_saved_estimates_are_the_scored_ones_and_accompaniment_their_sum(hq_root
     out = tmp_path / "out"
     assert _eval(hq_root, out, "--oracle", "irm1", "--transform", "stft:256", "--track", "Track A",
                  "--save-estimates") == 0
-    folder = out / "estimates" / "irm1-stft-256-64" / "test" / "Track A"
+    folder = out / "estimates" / "musdb18hq" / "irm1-stft-256-64" / "test" / "Track A"
     wavs = {p.stem: sf.read(str(p), always_2d=True)[0] for p in folder.glob("*.wav")}
     assert set(wavs) == {"drums", "bass", "other", "vocals", "accompaniment"}
     np.testing.assert_allclose(wavs["accompaniment"], wavs["drums"] + wavs["bass"] + wavs["other"], atol=1e-6)
@@ -307,6 +319,6 @@ def test_saved_estimates_are_the_scored_ones_and_accompaniment_their_sum(hq_root
     refs = {s: sf.read(str(hq_root / "test" / "Track A" / f"{s}.wav"), always_2d=True)[0] for s in STEMS}
     refs["accompaniment"] = refs["drums"] + refs["bass"] + refs["other"]
     again = eval_track(refs, wavs, sample_rate=SR, on_silent="nan")
-    stored = load_track_scores(next((out / "scores").glob("irm1-*/*/Track A.json")))
+    stored = load_track_scores(next((out / "scores").glob("*/irm1-*/*/Track A.json")))
     for t in STEMS + ("accompaniment",):
         np.testing.assert_allclose(again.values(t)["SDR"], stored.values(t)["SDR"], atol=1e-3)

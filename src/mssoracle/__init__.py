@@ -10,7 +10,17 @@ BSS Eval boundary (:mod:`mssoracle.bsseval`) arrays follow museval's
 replacement for ``museval.evaluate``.
 """
 
-__version__ = "0.1.0"
+def _package_version():
+    """The installed distribution's version (package metadata); ``0+unknown`` for an uninstalled tree."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("mssoracle")
+    except metadata.PackageNotFoundError:  # pragma: no cover - a source tree on sys.path, not installed
+        return "0+unknown"
+
+
+__version__ = _package_version()
 
 from .errors import (  # noqa: F401
     AudioError,

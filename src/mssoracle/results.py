@@ -1,9 +1,12 @@
-"""Tidy result tables: aggregation and the per-method summary printed by ``mssoracle eval``.
+"""Tidy result tables: ``results.csv`` rebuilt from the score files, aggregation, the printed summary.
 
 A tidy table has one row per (method, track, target, metric, frame) with
-columns ``method, track, target, metric, time, score`` (and ``cond``, the
-reference Gram matrix condition estimate of the evaluation that produced the
-row).  Aggregation follows museval (:func:`mssoracle.bsseval.aggregate`):
+columns ``dataset, method, subset, track, target, metric, time, score`` and
+``cond`` (the reference Gram matrix condition estimate of the evaluation that
+produced the row).  ``OUT/results.csv`` is a derived view of every score file
+under ``OUT/scores`` (:func:`write_results`): rebuilt, atomically, when a
+command ends or is stopped, and by ``mssoracle results OUT``; never appended
+to, so it cannot hold only the last command's methods nor lose rows.  Aggregation follows museval (:func:`mssoracle.bsseval.aggregate`):
 NaN-ignoring median over frames for each track, then median over tracks.
 """
 
@@ -12,7 +15,86 @@ import numpy as np
 from .bsseval.museval_io import aggregate, format_medians
 from .constants import DISPLAY_TARGET_ORDER as TARGET_ORDER
 
-__all__ = ["TARGET_ORDER", "aggregate", "aggregate_by_metric", "format_method", "format_results"]
+__all__ = ["TARGET_ORDER", "COLUMNS", "aggregate", "aggregate_by_metric", "format_method", "format_results",
+           "score_files", "collect_results", "write_results"]
+
+#: columns of ``results.csv``
+COLUMNS = ["dataset", "method", "subset", "track", "target", "metric", "time", "score", "cond"]
+
+
+def score_files(out):
+    """Every score file ``OUT/scores/<dataset>/<method>/<subset>/<track>.json``, sorted, as ``(parts, path)``."""
+    from pathlib import Path
+
+    root = Path(out) / "scores"
+    if not root.is_dir():
+        return []
+    found = []
+    for path in root.glob("*/*/*/*.json"):
+        if path.name.startswith("."):
+            continue
+        dataset, method, subset = path.parent.parent.parent.name, path.parent.parent.name, path.parent.name
+        found.append(((dataset, method, subset, path.name[:-len(".json")]), path))
+    found.sort(key=lambda item: item[0])
+    return found
+
+
+def _frame(parts, path):
+    from .bsseval.museval_io import load_track_scores
+
+    dataset, method, subset, track = parts
+    df = load_track_scores(path, method=method).df
+    df.insert(0, "dataset", dataset)
+    df.insert(2, "subset", subset)
+    return df
+
+
+def collect_results(out, *, jobs=None):
+    """The tidy table of the score files under ``out`` (all of them, or those of ``jobs``, in their order).
+
+    Parameters
+    ----------
+    out : Path
+        Output folder of ``mssoracle eval``.
+    jobs : list of mssoracle.experiment.Job, optional
+        Only these results, in this order (missing files are left out).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`COLUMNS`.
+    """
+    import pandas as pd
+    from pathlib import Path
+
+    if jobs is None:
+        items = score_files(out)
+    else:
+        seen, items = set(), []
+        for j in jobs:
+            parts = (j.dataset, j.method, j.subset, j.track_name)
+            path = Path(out) / "scores" / j.dataset / j.method / j.subset / f"{j.track_name}.json"
+            if parts not in seen and path.is_file():
+                seen.add(parts)
+                items.append((parts, path))
+    frames = [_frame(parts, path) for parts, path in items]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=float if c in ("time", "score", "cond") else object)
+                             for c in COLUMNS})
+    return pd.concat(frames, ignore_index=True)[COLUMNS]
+
+
+def write_results(out):
+    """Rebuild ``out/results.csv`` from every score file under ``out`` (atomically); return its path."""
+    from pathlib import Path
+
+    from ._atomic import atomic_path
+
+    path = Path(out) / "results.csv"
+    table = collect_results(out)
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False)
+    return path
 
 
 def _target_key(target):

@@ -37,11 +37,29 @@ def add_parser(subparsers, name):
                    help="comma-separated metrics (default bssv4); see `mssoracle metrics`")
     p.add_argument("--mixture", choices=["file", "sum"], default="file",
                    help="mixture given to the oracles: the mixture file (default, as SiSEC) or the sum of stems")
-    p.add_argument("--targets", help="comma-separated targets to print and save (scoring always includes every "
-                                     "source of an evaluation)")
+    p.add_argument("--targets", help="comma-separated targets to print (every target is always computed and "
+                                     "stored)")
     p.add_argument("--out", default="mssoracle-out", help="output folder (default ./mssoracle-out)")
-    p.add_argument("--save-estimates", action="store_true", help="also write the estimates as WAV files")
-    p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes, one track each (default 1)")
+    p.add_argument("--save-estimates", action="store_true",
+                   help="also write the estimates of every target as WAV files")
+    g = p.add_argument_group("execution and resume")
+    g.add_argument("--executor", choices=["serial", "processes", "dask"],
+                   help="where the jobs (one track x transform each) run: serial (default), processes "
+                        "(--jobs worker processes), dask (a Dask cluster, see --scheduler)")
+    g.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="workers: processes, or Dask workers of --scheduler local (default 1; N > 1 without "
+                        "--executor means processes)")
+    g.add_argument("--scheduler", metavar="local|tcp://HOST:PORT",
+                   help="with --executor dask: local (default) starts a LocalCluster of --jobs workers, one thread "
+                        "each; tcp://HOST:8786 uses a running cluster")
+    g.add_argument("--memory-limit", metavar="SIZE",
+                   help="memory limit of each Dask worker of --scheduler local (e.g. 4GiB; Dask restarts a worker "
+                        "at 95%% of it)")
+    g.add_argument("--fail-fast", action="store_true",
+                   help="stop at the first failed job (default: report it at once, finish the others, exit 2)")
+    g.add_argument("--dry-run", action="store_true",
+                   help="list the jobs this command would run and skip, and why; compute and write nothing")
+    g.add_argument("--force", action="store_true", help="recompute every job, whatever is stored")
     p.add_argument("--win", type=float, default=1.0, help="BSS Eval window in seconds (default 1.0)")
     p.add_argument("--hop", type=float, default=1.0, help="BSS Eval hop in seconds (default 1.0)")
     p.add_argument("--backend", choices=["numpy", "torch"], default="numpy",
@@ -52,13 +70,26 @@ def add_parser(subparsers, name):
     return p
 
 
+def _listed(values, option, split):
+    """The specs of a repeatable LIST option; an option given but empty is an error."""
+    if values is None:
+        return []
+    specs = split(values)
+    if not specs:
+        raise ParameterError(f"{option} is empty; give at least one name (see `mssoracle {option.lstrip('-')}s`)"
+                             if option != "--transform" else
+                             "--transform is empty; give at least one spec, e.g. stft:2048")
+    return specs
+
+
 def run(args):
     from ..experiment import Experiment, get_executor, run_experiment
     from ..metrics import parse_metrics
     from ..results import format_results
+    from ._common import check_device, check_output_dir
 
-    transforms = split_transform_specs(args.transform or [])
-    oracles = split_oracle_specs(args.oracle or [])
+    transforms = _listed(args.transform, "--transform", split_transform_specs)
+    oracles = _listed(args.oracle, "--oracle", split_oracle_specs)
     precision = args.precision
     if precision is not None and precision not in PRECISIONS:
         raise ParameterError(f"--precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
@@ -72,23 +103,28 @@ def run(args):
         oracles = oracles or split_oracle_specs([SISEC18_PRESET_ORACLES])
         precision = "float64"
     precision = precision or "float32"
-    metrics = [m.name for m in parse_metrics(args.metrics or ["bssv4"])]
+    metric_names = _listed(args.metrics, "--metrics", lambda v: [m.strip() for x in v for m in x.split(",")
+                                                                  if m.strip()])
+    metrics = [m.name for m in parse_metrics(metric_names or ["bssv4"])]
     transforms = transforms or split_transform_specs([DEFAULT_TRANSFORMS])
     oracles = oracles or split_oracle_specs([DEFAULT_ORACLES])
-    if args.device and args.backend != "torch":
-        raise ParameterError("--device needs --backend torch")
-    if args.backend == "torch":
-        try:
-            import torch  # noqa: F401
-        except ImportError:
-            raise ParameterError("--backend torch needs PyTorch: pip install 'mssoracle[torch]'") from None
+    check_device(args.backend, args.device)
     if args.jobs < 1:
         raise ParameterError(f"--jobs must be at least 1, got {args.jobs}")
-    targets = [t.strip() for t in args.targets.split(",") if t.strip()] if args.targets else None
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise ParameterError(f"--out {out}: exists and is not a folder")
+    executor_name = args.executor or ("processes" if args.jobs > 1 else "serial")
+    if executor_name == "serial" and args.jobs > 1:
+        raise ParameterError("--jobs N > 1 needs --executor processes or dask (serial runs one job at a time)")
+    if (args.scheduler or args.memory_limit) and executor_name != "dask":
+        raise ParameterError("--scheduler and --memory-limit need --executor dask")
+    targets = None
+    if args.targets is not None:
+        targets = [t.strip() for t in args.targets.split(",") if t.strip()]
+        if not targets:
+            raise ParameterError("--targets is empty; give target names, e.g. --targets vocals,accompaniment")
+    if args.force and args.dry_run:
+        raise ParameterError("--dry-run lists what would run; drop --force (or --dry-run)")
     dataset = open_dataset_from_args(args)
+    out = Path(args.out)
     experiment = Experiment(
         dataset=dataset, transforms=transforms, oracles=oracles, out=out, mixture=args.mixture,
         targets=targets, win=args.win, hop=args.hop, save_estimates=args.save_estimates,
@@ -100,8 +136,20 @@ def run(args):
         unknown = [t for t in targets if t not in valid]
         if unknown:
             raise ParameterError(f"--targets: unknown target(s) {', '.join(unknown)}; valid: {', '.join(valid)}")
-    executor = get_executor("process" if args.jobs > 1 else "serial", args.jobs)
-    table = run_experiment(experiment, executor=executor, progress=not args.no_progress)
+    executor = get_executor(executor_name, jobs=args.jobs, scheduler=args.scheduler,
+                            memory_limit=args.memory_limit)
+    roots = [dataset.root] if dataset.root is not None else []
+    if args.dry_run:
+        if out.exists() and not out.is_dir():
+            raise ParameterError(f"--out {out}: exists and is not a folder")
+    else:  # last check before any work: nothing is created when an earlier one fails
+        check_output_dir(out, data_roots=roots)
+    table = run_experiment(experiment, executor=executor, progress=not args.no_progress, force=args.force,
+                           dry_run=args.dry_run, fail_fast=args.fail_fast)
+    if table is None:  # dry run
+        return 0
+    if targets:
+        table = table[table["target"].isin(targets)]
     print(format_results(table))
-    print(f"\nscores: {out / 'scores'}{os.sep}  table: {out / 'results.csv'}")
+    print(f"\nscores: {out / 'scores'}{os.sep}  table (every result under {out}): {out / 'results.csv'}")
     return 0

@@ -8,8 +8,9 @@ blocks of time, flat memory), :mod:`.executors` (serial, process; registry),
 
 from .executors import EXECUTORS, ProcessExecutor, SerialExecutor, get_executor, register_executor
 from .identity import IDENTITY_FIELDS
-from .jobs import Experiment, Job, method_name
-from .runner import run_experiment, run_track
+from .jobs import Experiment, Job, JobStatus, dataset_label, method_name
+from .runner import JobsFailed, run_experiment, run_track
 
-__all__ = ["Experiment", "Job", "method_name", "run_experiment", "run_track", "SerialExecutor",
-           "ProcessExecutor", "EXECUTORS", "register_executor", "get_executor", "IDENTITY_FIELDS"]
+__all__ = ["Experiment", "Job", "JobStatus", "JobsFailed", "method_name", "dataset_label", "run_experiment",
+           "run_track", "SerialExecutor", "ProcessExecutor", "EXECUTORS", "register_executor", "get_executor",
+           "IDENTITY_FIELDS"]

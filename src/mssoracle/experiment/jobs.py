@@ -1,22 +1,48 @@
-"""What an oracle run is: the :class:`Experiment` (the ``eval`` options), its jobs and their stored configuration."""
+"""What an oracle run is: the :class:`Experiment` (the ``eval`` options), its jobs, their stored configuration
+and whether a stored result can be reused (:meth:`Experiment.status`)."""
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 
 from .. import __version__
-from ..constants import DEFAULT_PRECISION, PRECISIONS
+from ..constants import DEFAULT_PRECISION, PRECISIONS, derived_targets
 from ..errors import ParameterError
-from .identity import same_result
+from .fingerprint import FingerprintCache
+from .identity import component_versions, differences
 
-__all__ = ["Experiment", "Job", "method_name", "MIXTURE_CHOICES"]
+__all__ = ["Experiment", "Job", "JobStatus", "method_name", "dataset_label", "MIXTURE_CHOICES",
+           "SCORING_DEFAULTS"]
 
 MIXTURE_CHOICES = ("file", "sum")
 
+#: BSS Eval parameters of ``eval`` (museval's): framing in seconds, mode, filter length, sources variant
+SCORING_DEFAULTS = {"win": 1.0, "hop": 1.0, "mode": "v4", "filters": 512, "sources": "images"}
 
-def method_name(oracle, transform):
-    """Canonical method name: the oracle's name, then the transform's, e.g. ``irm1-stft-2048-512``."""
-    return f"{oracle.name}-{transform.name}"
+
+def method_name(oracle, transform, **qualifiers):
+    """Canonical method name, e.g. ``irm1-stft-2048-512`` or ``mpi-stft-4096-1024+precision=float64``.
+
+    See :func:`mssoracle.experiment.names.method_name` (non-default qualifiers are appended).
+    """
+    from .names import method_name as _name
+
+    return _name(oracle, transform, **qualifiers)
+
+
+def dataset_label(dataset):
+    """The directory level of a dataset: ``musdb18hq``, ``musdb18``, ``default-sample`` or ``folder-<name>``.
+
+    Same-named tracks of MUSDB18 and MUSDB18-HQ (or of two stem folders) never share a result file.
+    """
+    kind = getattr(dataset, "kind", None) or "folder"
+    if kind == "folder":
+        root = getattr(dataset, "root", None)
+        name = Path(root).resolve().name if root is not None else ""
+        name = re.sub(r"[^A-Za-z0-9._+=-]+", "_", name).strip("._") or "root"
+        return f"folder-{name}"
+    return str(kind)
 
 
 def _subset_dir(subset):
@@ -34,6 +60,19 @@ class Job:
     oracle_spec: str
     method: str
     sample_rate: int = 44100
+    dataset: str = "default-sample"
+
+
+@dataclasses.dataclass(frozen=True)
+class JobStatus:
+    """Whether a job must run, and what: ``metrics`` (names) to compute, ``estimates`` to write, and why."""
+
+    job: Job
+    run: bool
+    metrics: tuple = ()
+    estimates: bool = False
+    reason: str = ""
+    stored: object = None  # the stored config when it identifies the same result (metrics are then merged)
 
 
 @dataclasses.dataclass
@@ -54,11 +93,11 @@ class Experiment:
     mixture : {"file", "sum"}
         Mixture fed to the oracles: the real mixture file (as SiSEC 2018) or the sum of the stems.
     targets : list of str or None
-        Targets printed and saved; never changes which sources an evaluation includes.
+        Targets printed; every target is always computed and stored.
     win, hop : float
         BSS Eval framing in seconds (museval: 1.0, 1.0).
     save_estimates : bool
-        Write estimates as float WAV files.
+        Write the estimates of every target as float WAV files.
     backend, device : str
         ``numpy``, or ``torch``: transforms, oracles and BSS Eval then run on
         torch tensors on ``device`` (e.g. ``cuda``; default CPU).
@@ -110,10 +149,27 @@ class Experiment:
         self.oracles = list(self._oracles)
         self._metrics = parse_metrics(self.metrics)
         self.metrics = [m.name for m in self._metrics]
-        if self.win <= 0 or self.hop <= 0:
+        if not (self.win > 0 and self.hop > 0):
             raise ParameterError(f"--win and --hop must be positive seconds, got {self.win} and {self.hop}")
+        self.label = dataset_label(self.dataset)
+        self._caches()
+
+    def _caches(self):
         self._rates = {}
         self._at_rate = {}
+        self._fingerprints = FingerprintCache(self.out)
+        self._track_prints = {}
+
+    def __getstate__(self):  # what a worker gets: no caches (transform plans are rebuilt there)
+        state = dict(self.__dict__)
+        for k in ("_rates", "_at_rate", "_fingerprints", "_track_prints"):
+            state.pop(k, None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._caches()
+        self._fingerprints.path = None  # workers never write the cache
 
     # ------------------------------------------------------------------ jobs
     @property
@@ -134,61 +190,142 @@ class Experiment:
             self._rates[index] = self.dataset[index].sample_rate
         return self._rates[index]
 
+    def qualifiers(self):
+        """The method-name qualifiers of this run (:mod:`.names`; defaults are left out of the name)."""
+        return {"mixture": self.mixture, "precision": self.precision, "win": self.win, "hop": self.hop,
+                "mode": self.mode, "filters": SCORING_DEFAULTS["filters"], "sources": SCORING_DEFAULTS["sources"]}
+
     def jobs(self):
         """All jobs, track-major (track, then transform, then oracle)."""
         out = []
+        quals = self.qualifiers()
         for i, track in enumerate(self.dataset):
             sr = self.sample_rate_of(i)
             for tspec in self._transforms:
                 transform = self.transform_at(tspec, sr)
                 for oname, oracle in self._oracles.items():
                     out.append(Job(i, track.name, _subset_dir(track.subset), tspec, oname,
-                                   method_name(oracle, transform), sr))
+                                   method_name(oracle, transform, **quals), sr, self.label))
         return out
+
+    def fingerprint(self, index):
+        """The data fingerprint of track ``index`` (:mod:`.fingerprint`; cached)."""
+        if index not in self._track_prints:
+            self._track_prints[index] = self._fingerprints.track(self.dataset[index])
+        return self._track_prints[index]
+
+    def save_fingerprints(self):
+        self._fingerprints.save()
+
+    def versions(self, job):
+        """``(identity versions, {metric: versions})`` of a job's components (:func:`.identity.component_versions`)."""
+        transform = self.transform_at(job.transform_spec, job.sample_rate)
+        allv = component_versions(self._oracles[job.oracle_spec], transform, self._metrics)
+        ident = {k: v for k, v in allv.items() if not (k.startswith("metric:") or k == "bsseval")}
+        per_metric = {}
+        for m in self._metrics:
+            v = {f"metric:{m.name}": allv.get(f"metric:{m.name}", 1)}
+            if m.compute is None:  # bssv4: the scorer's numbers
+                v["bsseval"] = allv.get("bsseval", 1)
+            per_metric[m.name] = v
+        return ident, per_metric
 
     def config(self, job):
         """The configuration stored with (and compared against) a job's result (see :mod:`.identity`)."""
         transform = self.transform_at(job.transform_spec, job.sample_rate)
         oracle = self._oracles[job.oracle_spec]
+        track = self.dataset[job.track_index]
+        ident_versions, metric_versions = self.versions(job)
         return {
             "method": job.method,
+            "dataset": job.dataset,
             "track": job.track_name,
             "subset": job.subset,
-            "data": str(self.dataset[job.track_index].path),
+            "data": self.fingerprint(job.track_index),
             "oracle": oracle.name,
             "oracle_options": dict(oracle.options),
             "transform": transform.spec,
             "sample_rate": job.sample_rate,
             "mixture": self.mixture,
             "precision": self.precision,
-            "scoring": {"win": self.win, "hop": self.hop, "mode": self.mode, "engine": "mssoracle.bsseval"},
-            "accompaniment": "sum of the drums, bass and other estimates",
-            "metrics": list(self.metrics),
+            "scoring": {"win": self.win, "hop": self.hop, "mode": self.mode,
+                        "filters": SCORING_DEFAULTS["filters"], "sources": SCORING_DEFAULTS["sources"]},
+            "accompaniment": "sum of the estimates of every stem but vocals",
+            "versions": ident_versions,
+            # recorded, not compared
+            "data_files": {k: str(v) for k, v in track.files.items()},
+            "backend": {"backend": self.backend, "device": None if self.device is None else str(self.device)},
+            "metrics": metric_versions,
             "mssoracle_version": __version__,
         }
 
     def score_path(self, job):
-        return self.out / "scores" / job.method / job.subset / f"{job.track_name}.json"
+        return self.out / "scores" / job.dataset / job.method / job.subset / f"{job.track_name}.json"
 
     def estimate_dir(self, job):
-        return self.out / "estimates" / job.method / job.subset / job.track_name
+        return self.out / "estimates" / job.dataset / job.method / job.subset / job.track_name
 
-    def is_done(self, job):
-        """Return ``(done, notice)``: done when a result with an identical configuration exists."""
+    def estimate_targets(self, job):
+        """Every target whose estimate is saved: the stems, then the derived targets (accompaniment)."""
+        stems = list(self.dataset[job.track_index].stem_names)
+        return stems + list(derived_targets(stems))
+
+    def status(self, job, *, force=False):
+        """Whether ``job`` must run (:class:`JobStatus`): only a result of the same identity is reused.
+
+        A stored result of the same identity that lacks a requested metric (or holds
+        an outdated version of it) computes only that metric; with
+        ``save_estimates`` every estimate WAV is checked (present, same size and
+        length as recorded).
+        """
+        everything = tuple(self.metrics)
+        if force:
+            return JobStatus(job, True, everything, self.save_estimates, "--force")
         path = self.score_path(job)
         if not path.is_file():
-            return False, None
+            return JobStatus(job, True, everything, self.save_estimates, "no stored result")
         try:
             stored = json.loads(path.read_text()).get("config")
-        except (OSError, ValueError):
-            return False, f"{path}: unreadable result, recomputing"
-        if not same_result(stored, self.config(job)):
-            return False, f"{path}: stored configuration differs from this run's, recomputing"
-        if set(self.metrics) - set((stored or {}).get("metrics", ["bssv4"])):
-            return False, None
-        if self.save_estimates and not self.estimate_dir(job).is_dir():
-            return False, None
-        return True, None
+        except (OSError, ValueError, AttributeError):
+            return JobStatus(job, True, everything, self.save_estimates, "unreadable stored result")
+        planned = self.config(job)
+        diff = differences(stored, planned)
+        if diff:
+            return JobStatus(job, True, everything, self.save_estimates,
+                             f"stored configuration differs in {', '.join(diff)}")
+        have = stored.get("metrics") if isinstance(stored.get("metrics"), dict) else {}
+        need = tuple(m for m in self.metrics if have.get(m) != planned["metrics"][m])
+        est = False
+        why = []
+        if need:
+            why.append(f"metric(s) {', '.join(need)} missing or of another version")
+        if self.save_estimates:
+            problem = self._estimates_problem(job, stored)
+            if problem:
+                est = True
+                why.append(problem)
+        if not need and not est:
+            return JobStatus(job, False, (), False, "done with the same configuration", stored)
+        return JobStatus(job, True, need, est, "; ".join(why), stored)
+
+    def _estimates_problem(self, job, stored):
+        import soundfile as sf
+
+        recorded = stored.get("estimates") if isinstance(stored.get("estimates"), dict) else {}
+        folder = self.estimate_dir(job)
+        for target in self.estimate_targets(job):
+            path = folder / f"{target}.wav"
+            info = recorded.get(target)
+            if not info:
+                return f"estimate {target}.wav not recorded"
+            if not path.is_file():
+                return f"{path}: estimate missing"
+            try:
+                if path.stat().st_size != info.get("bytes") or sf.info(str(path)).frames != info.get("frames"):
+                    return f"{path}: estimate changed since it was written"
+            except (OSError, RuntimeError):
+                return f"{path}: estimate unreadable"
+        return None
 
 
 def _with_context(option, spec, build):

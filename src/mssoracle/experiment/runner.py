@@ -1,37 +1,102 @@
-"""Running an experiment: per track, estimates in blocks, scores, resume; the tidy table.
+"""Running an experiment: plan, units of work on an executor, results written by the client, the tidy table.
 
-For every track the audio is decoded once, in the run's precision, into one
-array (mixture and stems); the BSS Eval references are views of it, prepared
-once per track and shared by every method (:class:`~mssoracle.bsseval.TrackEvaluator`).
-Each transform's oracle estimates come from :func:`.pipeline.compute_estimates`
-(blocks of time, at most :data:`~.pipeline.ESTIMATES_IN_FLIGHT` estimate signals
-alive), and each estimate is scored and dropped before the next one is made.
+Plan.  Every job (track x transform x oracle) gets a :class:`~.jobs.JobStatus`:
+skipped when a stored result has the same identity (:mod:`.identity`), run
+otherwise (``--dry-run`` prints the plan and why).  Pending jobs are grouped
+into *units*, one per (track, transform) with all its pending oracles: the unit
+an executor runs (:mod:`.executors`).
+
+Units.  A worker decodes the track once per unit, in the run's precision, into
+one array (mixture and stems); the BSS Eval references are views of it,
+prepared once and shared by every oracle of the unit
+(:class:`~mssoracle.bsseval.TrackEvaluator`).  The oracle estimates come from
+:func:`.pipeline.compute_estimates` (blocks of time, at most
+:data:`~.pipeline.ESTIMATES_IN_FLIGHT` estimate signals alive); each estimate
+is scored and dropped before the next one is made.  Estimate WAVs (with
+``save_estimates``) are written by the worker, atomically; the scores come back
+to the client, which alone writes the score JSONs and ``results.csv``.  The
+serial executor keeps the last track decoded while the next unit is of the
+same track.
+
+Failures.  A unit that fails (bad audio found at decode, a worker lost) is
+reported at once with its track and method while the other units go on
+(``fail_fast`` stops at the first); no file of it is written, and the command
+ends with :class:`JobsFailed` naming every failed track.
+
+Interruptions.  SIGINT and SIGTERM raise :class:`~mssoracle.errors.Interrupted`
+in the client: the units in flight are abandoned, ``results.csv`` is rebuilt
+from the results written so far, and the command exits 130 / 143.  After a
+SIGKILL nothing but the jobs in flight is lost: every result file is written
+atomically, a result is written only when complete, the temporary files of a
+killed run are swept by the next one, which also rebuilds ``results.csv``.
 
 Output layout (``out`` folder)::
 
-    scores/<method>/<subset>/<track>.json          museval format + "config"
-    estimates/<method>/<subset>/<track>/<target>.wav   (with save_estimates)
-    results.csv                                    tidy: method, track, target, metric, time, score, cond
-
-``method`` is ``<oracle name>-<transform name>``, e.g. ``irm1-stft-2048-512``.
-A (track, method) pair whose stored ``config`` identifies the same result
-(:mod:`.identity`) is skipped; one whose configuration differs is recomputed
-with a notice.
+    scores/<dataset>/<method>/<subset>/<track>.json             museval format + "config"
+    estimates/<dataset>/<method>/<subset>/<track>/<target>.wav  (with save_estimates; every target)
+    results.csv                                                 every result under out (see mssoracle.results)
 """
 
+import contextlib
+import dataclasses
+import functools
+import shutil
+import signal
 import sys
+import threading
 
 import numpy as np
 
 from .. import threads
 from ..constants import ACCOMPANIMENT, derived_targets
-from ..errors import MssOracleError
-from .executors import SerialExecutor
-from .pipeline import compute_estimates
+from ..errors import Interrupted, MssOracleError
 
-__all__ = ["run_track", "run_experiment"]
+__all__ = ["Unit", "UnitResult", "JobsFailed", "plan", "run_unit", "run_track", "run_experiment",
+           "probe_environment"]
 
 
+class JobsFailed(MssOracleError):
+    """Some units failed (each was reported when it failed); the others completed and were written."""
+
+    def __init__(self, failures):
+        self.failures = list(failures)
+        tracks = list(dict.fromkeys(u.track_name for u, _ in self.failures))
+        super().__init__(f"{len(self.failures)} unit(s) of {len(tracks)} track(s) failed: "
+                         + "; ".join(f"{u.describe()}: {_one_line(e)}" for u, e in self.failures)
+                         + " (the other results were written; fix the track(s) and rerun the same command)")
+
+
+def _one_line(exc):
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+@dataclasses.dataclass
+class Unit:
+    """One (track, transform) with the statuses of its pending jobs (one per oracle): what an executor runs."""
+
+    experiment: object
+    track_index: int
+    track_name: str
+    transform_spec: str
+    tasks: list
+    keep_loaded: bool = False
+
+    def describe(self):
+        e = self.experiment
+        t = e.transform_at(self.transform_spec, self.tasks[0].job.sample_rate).name
+        return f"track {self.track_name!r}, {t} ({', '.join(s.job.oracle_spec for s in self.tasks)})"
+
+
+@dataclasses.dataclass
+class UnitResult:
+    """What a worker sends back: per task ``(status, scores or None, estimates info or None)``, warnings."""
+
+    results: list
+    warnings: list
+
+
+# ------------------------------------------------------------------------------------------ worker side
 def _to_device(x, experiment):
     """A numpy signal as what the transforms, oracles and scorer run on (torch: on the device)."""
     if experiment.backend != "torch":
@@ -51,7 +116,7 @@ def _host(x):
 
 
 def _load(track, experiment):
-    """Decode a track once: ``(mixture (C, T), stems (nsrc, C, T), names, sample_rate)`` in the run's precision."""
+    """Decode a track once: ``(mixture (C, T), stems (nsrc, C, T), names)`` in the run's precision."""
     audio = track.load(dtype=experiment.dtype)
     names = list(audio.stems)
     stems = getattr(audio, "stem_stack", None)
@@ -64,64 +129,91 @@ def _load(track, experiment):
     return mixture, stems, names
 
 
-def run_track(experiment, track_index, jobs):
-    """Compute every job of one track; write its JSON (and estimates).
+#: the serial executor's last decoded track: key -> (mixture, stems, names, evaluator)
+_LOADED = {}
 
-    Returns
-    -------
-    (frames, warnings)
-        The tidy frames of the jobs, and the warnings of the scorer (one line each).
-    """
+
+def _loaded(experiment, track_index, keep):
     from ..bsseval import TrackEvaluator
 
     track = experiment.dataset[track_index]
-    sr = experiment.sample_rate_of(track_index)
-    mixture, stems, names = _load(track, experiment)
-    derived = derived_targets(names)
-    mixture = _to_device(mixture, experiment)
-    stems = _to_device(stems, experiment)
-    # references: views of the stems, (nsampl, nchan) per museval
-    evaluator = TrackEvaluator(
-        {n: stems[i].T for i, n in enumerate(names)}, sample_rate=sr, win=experiment.win, hop=experiment.hop,
-        mode=experiment.mode, backend=experiment.backend, device=experiment.device, track_name=track.name,
-        on_silent="nan", emit_warnings=False,
-    )
-    derive = tuple(derived)
-    by_transform = {}
-    for job in jobs:
-        by_transform.setdefault(job.transform_spec, []).append(job)
-    frames, notes = [], []
-    for tspec, tjobs in by_transform.items():
-        transform = experiment.transform_at(tspec, sr)
-        by_oracle = {experiment._oracles[j.oracle_spec]: j for j in tjobs}
-        for oracle, est in compute_estimates(transform, list(by_oracle), mixture, stems):
-            job = by_oracle[oracle]
-            scores = _score(experiment, evaluator, job, names, derive, est, stems, sr, track.name, notes)
-            if experiment.save_estimates:
-                _save_estimates(experiment, job, names, derive, est, sr)
-            del est
-            scores.save(experiment.score_path(job))
-            frames.append(scores.df.assign(method=job.method))
+    key = (str(track.path), track.name, experiment.precision, experiment.mixture, experiment.backend,
+           str(experiment.device), experiment.win, experiment.hop, experiment.mode)
+    if key in _LOADED:
+        value = _LOADED[key]
+    else:
+        _LOADED.clear()
+        sr = experiment.sample_rate_of(track_index)
+        mixture, stems, names = _load(track, experiment)
+        mixture = _to_device(mixture, experiment)
+        stems = _to_device(stems, experiment)
+        # references: views of the stems, (nsampl, nchan) per museval
+        evaluator = TrackEvaluator(
+            {n: stems[i].T for i, n in enumerate(names)}, sample_rate=sr, win=experiment.win, hop=experiment.hop,
+            mode=experiment.mode, backend=experiment.backend, device=experiment.device, track_name=track.name,
+            on_silent="nan", emit_warnings=False,
+        )
+        value = (mixture, stems, names, evaluator)
+        if keep:
+            _LOADED[key] = value
+    if not keep:
+        _LOADED.clear()
+    return value
+
+
+def run_unit(unit):
+    """Compute the pending jobs of one (track, transform) unit; write its estimate WAVs; return the scores.
+
+    Runs in a worker (or in this process for the serial executor).  Nothing but
+    estimate WAVs is written here.
+
+    Returns
+    -------
+    UnitResult
+    """
+    experiment = unit.experiment
+    track = experiment.dataset[unit.track_index]
+    sr = experiment.sample_rate_of(unit.track_index)
+    mixture, stems, names, evaluator = _loaded(experiment, unit.track_index, unit.keep_loaded)
+    derive = tuple(derived_targets(names))
+    transform = experiment.transform_at(unit.transform_spec, sr)
+    by_oracle = {experiment._oracles[s.job.oracle_spec]: s for s in unit.tasks}
+    results, notes = [], []
+    for oracle, est in compute_estimates_of(transform, list(by_oracle), mixture, stems):
+        status = by_oracle[oracle]
+        scores = None
+        if status.metrics:
+            scores = _score(experiment, evaluator, status, names, derive, est, stems, sr, track.name, notes)
+        saved = _save_estimates(experiment, status.job, names, derive, est, sr) if status.estimates else None
+        del est
+        results.append((status, scores, saved))
+    del mixture, stems, evaluator
     # a call's reference warnings (ill-conditioning) come with every method's scores: report each once per track
-    return frames, list(dict.fromkeys(notes))
+    return UnitResult(results, list(dict.fromkeys(notes)))
 
 
-def _score(experiment, evaluator, job, names, derive, est, stems, sr, track_name, notes):
-    """Every selected metric of one estimate set -> TrackScores (targets filtered for display)."""
+def compute_estimates_of(transform, oracles, mixture, stems):
+    from .pipeline import compute_estimates
+
+    return compute_estimates(transform, oracles, mixture, stems)
+
+
+def _score(experiment, evaluator, status, names, derive, est, stems, sr, track_name, notes):
+    """The metrics ``status.metrics`` of one estimate set -> TrackScores (every target)."""
     from ..bsseval import TrackScores
     from ..metrics import MetricContext
 
-    config = experiment.config(job)
+    wanted = [m for m in experiment._metrics if m.name in status.metrics]
     estimates = {n: est[i].T for i, n in enumerate(names)}
     scores = None
-    for metric in experiment._metrics:
+    for metric in wanted:
         if metric.compute is None:  # bssv4
-            scores = evaluator.evaluate(estimates, config=config, derived=derive, emit_warnings=False)
-            notes.extend(_warning_lines(scores))
+            scores = evaluator.evaluate(estimates, derived=derive, emit_warnings=False)
+            notes.extend(str(w["message"]) for w in scores.warnings)
     if scores is None:
-        scores = TrackScores(track_name, win=experiment.win, hop=experiment.hop, config=config,
-                             bsseval=evaluator.parameters())
-    others = [m for m in experiment._metrics if m.compute is not None]
+        scores = TrackScores(track_name, win=experiment.win, hop=experiment.hop, bsseval=evaluator.parameters())
+        scores.duration = float(stems.shape[-1]) / sr
+    others = [m for m in wanted if m.compute is not None]
     if others:
         ctx = MetricContext(track=track_name, sample_rate=sr, win=int(experiment.win * sr),
                             hop=int(experiment.hop * sr), references={n: stems[i] for i, n in enumerate(names)},
@@ -132,46 +224,182 @@ def _score(experiment, evaluator, job, names, derive, est, stems, sr, track_name
             for target, outputs in values.items():
                 for out_name, v in outputs.items():
                     scores.add_metric(target, out_name, v, framewise=metric.framewise)
-    return scores.select(experiment.targets) if experiment.targets else scores
-
-
-def _warning_lines(scores):
-    """The scorer's warnings of one estimate set, one line each (they name the track and the call)."""
-    return [str(w["message"]) for w in scores.warnings]
+    scores.warnings = []  # reported through the unit's warnings; not sent back twice
+    return scores
 
 
 def _save_estimates(experiment, job, names, derive, est, sr):
+    """Write every target's estimate (atomically); return ``{target: {"file", "bytes", "frames"}}``."""
     from ..audio import write_audio
 
     folder = experiment.estimate_dir(job)
-    wanted = experiment.targets
+    info = {}
+
+    def write(name, signal_):
+        path = folder / f"{name}.wav"
+        data = _host(signal_).astype(np.float32, copy=False)
+        write_audio(path, data, sr)
+        info[name] = {"file": path.name, "bytes": path.stat().st_size, "frames": int(data.shape[-1])}
+
     for i, name in enumerate(names):
-        if not wanted or name in wanted:
-            write_audio(folder / f"{name}.wav", _host(est[i]).astype(np.float32, copy=False), sr)
-    if ACCOMPANIMENT in derive and (not wanted or ACCOMPANIMENT in wanted):
+        write(name, est[i])
+    if ACCOMPANIMENT in derive:
         parts = [names.index(p) for p in derived_targets(names)[ACCOMPANIMENT]]
         acc = est[parts[0]] * 1
         for k in parts[1:]:
             acc += est[k]
-        write_audio(folder / f"{ACCOMPANIMENT}.wav", _host(acc).astype(np.float32, copy=False), sr)
+        write(ACCOMPANIMENT, acc)
+    return info
 
 
-def _load_done(experiment, job):
+def run_track(experiment, track_index, jobs):
+    """Compute ``jobs`` (all of one track) in this process, write their results; return the tidy frames.
+
+    A convenience for notebooks and tests: the planning, executors and
+    ``results.csv`` of :func:`run_experiment` are skipped.
+    """
+    from .jobs import JobStatus
+
+    frames, notes = [], []
+    by_transform = {}
+    for job in jobs:
+        by_transform.setdefault(job.transform_spec, []).append(
+            JobStatus(job, True, tuple(experiment.metrics), experiment.save_estimates, "run_track"))
+    for tspec, tasks in by_transform.items():
+        unit = Unit(experiment, track_index, experiment.dataset[track_index].name, tspec, tasks)
+        result = run_unit(unit)
+        notes.extend(result.warnings)
+        for status, scores, saved in result.results:
+            _finish(experiment, status, scores, saved)
+            frames.append(scores.df.assign(method=status.job.method))
+    return frames, list(dict.fromkeys(notes))
+
+
+# ------------------------------------------------------------------------------------------ client side
+def plan(experiment, *, force=False):
+    """The :class:`~.jobs.JobStatus` of every job of ``experiment`` (track-major order)."""
+    return [experiment.status(job, force=force) for job in experiment.jobs()]
+
+
+def units_of(experiment, statuses, *, serial=False):
+    """Group the pending statuses into :class:`Unit` s, one per (track, transform), in job order."""
+    groups = {}
+    for s in statuses:
+        if s.run:
+            groups.setdefault((s.job.track_index, s.job.transform_spec), []).append(s)
+    units = [Unit(experiment, i, tasks[0].job.track_name, tspec, tasks) for (i, tspec), tasks in groups.items()]
+    if serial:  # keep a decoded track while the next unit is of the same track
+        for a, b in zip(units, units[1:]):
+            a.keep_loaded = a.track_index == b.track_index
+    return units
+
+
+def _merge(stored_path, status, fresh, experiment):
+    """Stored scores of the same identity, with the metrics ``status.metrics`` replaced by ``fresh``'s."""
     from ..bsseval import load_track_scores
 
-    scores = load_track_scores(experiment.score_path(job))
-    if experiment.targets:
-        scores = scores.select(experiment.targets)
-    return scores.df.assign(method=job.method)
+    stored = load_track_scores(stored_path)
+    if fresh is None:  # only estimates were (re)written
+        return stored
+    recomputed = {out for m in experiment._metrics if m.name in status.metrics for out in m.outputs}
+    if "bssv4" in status.metrics:  # fresh holds museval's frames and cond: keep the stored others on it
+        base, extra = fresh, stored
+    else:
+        base, extra = stored, fresh
+        recomputed = None
+    for target in extra.targets:
+        for metric, values in extra.values(target).items():
+            if metric not in extra.metrics(target):
+                continue
+            if recomputed is not None and metric in recomputed:
+                continue
+            base.add_metric(target, metric, values)
+    for entry in extra.track_metrics:
+        for metric, value in entry["metrics"].items():
+            if recomputed is None or metric not in recomputed:
+                base.add_metric(entry["name"], metric, float(value), framewise=False)
+    return base
 
 
-def _run_unit(experiment, track_index, jobs):
-    frames, notes = run_track(experiment, track_index, jobs)
-    return len(jobs), frames, notes
+def _finish(experiment, status, scores, saved):
+    """Write one job's result (client side): estimates recorded, metrics merged, the JSON written last."""
+    job = status.job
+    path = experiment.score_path(job)
+    config = experiment.config(job)
+    stored = status.stored if isinstance(status.stored, dict) else None
+    if stored is not None:  # a result of the same identity: keep what is still valid
+        kept = {m: v for m, v in (stored.get("metrics") or {}).items() if m not in status.metrics}
+        config["metrics"] = {**kept, **{m: config["metrics"][m] for m in status.metrics}}
+        if saved is None and isinstance(stored.get("estimates"), dict):
+            saved = stored["estimates"]
+        if path.is_file():
+            scores = _merge(path, status, scores, experiment)
+    if saved is not None:
+        config["estimates"] = saved
+    else:
+        folder = experiment.estimate_dir(job)
+        if folder.is_dir():  # WAVs of an earlier result: they would no longer match this one
+            shutil.rmtree(folder, ignore_errors=True)
+    scores.config = config
+    scores.method = job.method
+    scores.save(path)
+    return scores
 
 
-def run_experiment(experiment, *, executor=None, progress=True, log=None):
-    """Run every pending job of ``experiment``; return the tidy results table.
+def probe_environment(paths):
+    """What a worker sees: package versions and whether the data paths exist (compared with the client's)."""
+    import os
+    import platform
+
+    import numpy
+    import scipy
+
+    from .. import __version__
+
+    return {"mssoracle": __version__, "numpy": numpy.__version__, "scipy": scipy.__version__,
+            "python": platform.python_version(),
+            "data paths": "all present" if all(os.path.exists(p) for p in paths) else
+            "missing: " + ", ".join(p for p in paths if not os.path.exists(p))[:200]}
+
+
+@contextlib.contextmanager
+def _signals_raise_interrupted():
+    """SIGINT and SIGTERM raise :class:`Interrupted` in this (main) thread while the block runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise Interrupted(signum)
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def _log_recomputed(experiment, statuses, log):
+    """One line per reason a stored result is not reused (with its first file), not one per job."""
+    why = {}
+    for st in statuses:
+        if st.run and st.reason.startswith(("stored configuration differs", "unreadable stored result")):
+            why.setdefault(st.reason, []).append(st)
+    for reason, sts in why.items():
+        first = experiment.score_path(sts[0].job)
+        more = f" and {len(sts) - 1} other(s)" if len(sts) > 1 else ""
+        log(f"{first}{more}: {reason}; recomputing")
+
+
+def _format_plan(statuses):
+    return "\n".join(f"{'run ' if st.run else 'skip'}  {st.job.method}  "
+                     f"{st.job.dataset}/{st.job.subset}/{st.job.track_name}: {st.reason}" for st in statuses)
+
+
+def run_experiment(experiment, *, executor=None, progress=True, log=None, force=False, dry_run=False,
+                   fail_fast=False):
+    """Run every pending job of ``experiment``; return the tidy table of this run's jobs.
 
     Parameters
     ----------
@@ -182,51 +410,96 @@ def run_experiment(experiment, *, executor=None, progress=True, log=None):
         Show a tqdm progress bar over jobs (on stderr).
     log : callable, optional
         Receives notices and warnings (one line each); defaults to printing on stderr.
+    force : bool
+        Recompute every job, whatever is stored.
+    dry_run : bool
+        Print the jobs that would run and those that would be skipped, and why; compute and write nothing.
+    fail_fast : bool
+        Stop at the first failed unit (default: report it and go on with the others).
 
     Returns
     -------
-    pandas.DataFrame
-        Columns ``method, track, target, metric, time, score, cond`` for every
-        job, finished now or earlier; also written atomically to
-        ``out/results.csv``.
-    """
-    import pandas as pd
-    from tqdm import tqdm
+    pandas.DataFrame or None
+        Columns ``dataset, method, subset, track, target, metric, time, score,
+        cond`` of this run's jobs (every target), finished now or earlier; None
+        for a dry run.  ``out/results.csv`` holds every result under ``out``.
 
-    from .._atomic import atomic_path
+    Raises
+    ------
+    JobsFailed
+        Some units failed (after the others completed and ``results.csv`` was rebuilt).
+    Interrupted
+        SIGINT/SIGTERM (after ``results.csv`` was rebuilt).
+    """
+    from .._atomic import sweep_temporaries
+    from ..results import collect_results, write_results
+    from .executors import get_executor
 
     log = log or (lambda msg: print(f"mssoracle: {msg}", file=sys.stderr))
-    executor = executor or SerialExecutor()
-    all_jobs = experiment.jobs()
-    if not all_jobs:
+    executor = executor or get_executor("serial")
+    if len(experiment.dataset) == 0:
         raise MssOracleError("no track to evaluate: the dataset selection is empty")
-    done, pending = [], {}
-    for job in all_jobs:
-        ok, notice = experiment.is_done(job)
-        if notice:
-            log(notice)
-        if ok:
-            done.append(job)
-        else:
-            pending.setdefault(job.track_index, []).append(job)
-    if done:
-        log(f"{len(done)} of {len(all_jobs)} job(s) already done with the same configuration: skipped")
-    frames = [_load_done(experiment, job) for job in done]
-    units = [(experiment, i, jobs) for i, jobs in pending.items()]
-    with tqdm(total=sum(len(j) for _, _, j in units), unit="job", disable=not progress or None,
-              file=sys.stderr, leave=False) as bar:
-        for n, result, notes in executor.map(_run_unit, units):
-            frames.extend(result)
-            for line in notes:
-                log(f"warning: {line}")
-            bar.update(n)
-    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    columns = ["method", "track", "target", "metric", "time", "score", "cond"]
-    table = table[[c for c in columns if c in table.columns]]
-    order = {m: i for i, m in enumerate(dict.fromkeys(j.method for j in all_jobs))}
-    table = table.sort_values(["method", "track", "target", "metric", "time"],
-                              key=lambda s: s.map(order) if s.name == "method" else s, kind="stable")
-    table = table.reset_index(drop=True)
-    with atomic_path(experiment.out / "results.csv") as tmp:
-        table.to_csv(tmp, index=False)
-    return table
+    with _signals_raise_interrupted():
+        statuses = plan(experiment, force=force)
+        if dry_run:
+            n = sum(s.run for s in statuses)
+            print(_format_plan(statuses))
+            print(f"{n} job(s) would run, {len(statuses) - n} would be skipped (dry run: nothing computed)")
+            return None
+        swept = sweep_temporaries(experiment.out)
+        if swept:
+            log(f"removed {swept} temporary file(s) left by an interrupted run")
+        _log_recomputed(experiment, statuses, log)
+        done = [s for s in statuses if not s.run]
+        if done:
+            log(f"{len(done)} of {len(statuses)} job(s) already done with the same configuration: skipped")
+        partial = [s for s in statuses if s.run and s.stored is not None]
+        if partial:
+            log(f"{len(partial)} job(s) keep their stored scores and compute only what is missing "
+                f"(e.g. {partial[0].job.method} {partial[0].job.track_name}: {partial[0].reason})")
+        units = units_of(experiment, statuses, serial=getattr(executor, "name", "") == "serial")
+        failures = []
+        try:
+            if units:
+                _run_units(experiment, executor, units, failures, progress, log, fail_fast)
+        finally:
+            experiment.save_fingerprints()
+            _LOADED.clear()
+            write_results(experiment.out)
+        table = collect_results(experiment.out, jobs=[s.job for s in statuses])
+        if failures:
+            raise JobsFailed(failures)
+        return table
+
+
+def _run_units(experiment, executor, units, failures, progress, log, fail_fast):
+    from tqdm import tqdm
+
+    paths = sorted({str(p) for u in units for p in experiment.dataset[u.track_index].files.values()})
+    with executor:
+        executor.check(functools.partial(probe_environment, tuple(paths)))
+        with tqdm(total=sum(len(u.tasks) for u in units), unit="job", disable=not progress or None,
+                  file=sys.stderr, leave=False) as bar:
+            outcomes = executor.run(run_unit, units)
+            try:
+                for outcome in outcomes:
+                    unit = outcome.item
+                    if outcome.error is not None:
+                        failures.append((unit, outcome.error))
+                        if not isinstance(outcome.error, MssOracleError) and outcome.traceback:
+                            bar.write(outcome.traceback.rstrip(), file=sys.stderr)
+                        log(f"error: {unit.describe()}: {_one_line(outcome.error)}")
+                        if fail_fast:
+                            log("--fail-fast: stopping at the first failure")
+                            break
+                        continue
+                    for status, scores, saved in outcome.value.results:
+                        _finish(experiment, status, scores, saved)
+                    for line in outcome.value.warnings:
+                        log(f"warning: {line}")
+                    bar.update(len(unit.tasks))
+            finally:
+                close = getattr(outcomes, "close", None)
+                if close is not None:
+                    close()
+
