@@ -65,7 +65,7 @@ def test_toy_oracle_scale_and_metric_run_through_eval(tmp_path, toy_oracle, toy_
     np.testing.assert_allclose(ratio["score"], 0.25, rtol=1e-4)
     sdr = table[(table["metric"] == "SDR") & table["method"].str.startswith("toyhalf")]
     assert np.isfinite(sdr["score"]).any()
-    doc = json.loads(next((out / "scores").glob("toyhalf*/*/*.json")).read_text())
+    doc = json.loads(next((out / "scores").glob("*/toyhalf*/*/*.json")).read_text())  # <dataset>/<method>/<subset>
     assert "track_metrics" in doc
     printed = capsys.readouterr().out
     assert "toyhalf-stft-1024-256" in printed and "toyhalf-slicq-toysqrt-40-60" in printed

@@ -8,6 +8,12 @@ track and shares between methods), hence no ``compute`` function here.
 
 from .registry import METRICS, Metric
 
+#: algorithm version of the metric's own part (which scores are kept, how the targets are grouped); the
+#: scorer's numbers carry :data:`mssoracle.bsseval.ALGORITHM_VERSION`
+VERSION = 1
+
 BSSV4 = Metric(name="bssv4", outputs=("SDR", "SIR", "ISR", "SAR"), framewise=True, frames_agg="median",
-               tracks_agg="median", description="BSS Eval v4 images (museval 0.4.1): SDR, SIR, ISR, SAR per frame")
-METRICS.register("bssv4", BSSV4, aliases=("bss", "bsseval", "museval"), description=BSSV4.description)
+               tracks_agg="median", description="BSS Eval v4 images (museval 0.4.1): SDR, SIR, ISR, SAR per frame",
+               version=VERSION)
+METRICS.register("bssv4", BSSV4, aliases=("bss", "bsseval", "museval"), description=BSSV4.description,
+                 version=VERSION)
