@@ -12,7 +12,7 @@ import numpy as np
 
 from ..backend import array_namespace as namespace
 from ..backend import is_torch
-from ..errors import ParameterError
+from ..errors import AudioError, ParameterError
 
 __all__ = ["EPS", "sq_abs", "prepare", "unit_phase", "complex_dtype", "real_dtype",
            "stat_dtypes", "inv_eps_det", "inv_norbert"]
@@ -45,7 +45,9 @@ def prepare(X, S, what="oracle"):
 
     ``Xg``/``Sg`` are cast to one common complex dtype (complex64 when both are
     single precision); ``cdtype`` is the complex dtype of ``X``, the dtype of the
-    estimates.
+    estimates.  Shapes that do not match raise :class:`ParameterError`; NaN or inf
+    coefficients raise :class:`AudioError` (an oracle of non-finite input is not an
+    upper bound of anything).
     """
     if not isinstance(X, (list, tuple)):
         X = [X]
@@ -77,6 +79,11 @@ def prepare(X, S, what="oracle"):
     if nsrc == 0:
         raise ParameterError(f"{what} inputs: no sources")
     xp = namespace(*[a for pair in groups for a in pair])
+    for g, (xg, sg) in enumerate(groups):
+        for what_in, a in (("mixture", xg), ("sources", sg)):
+            if not bool(xp.all(xp.isfinite(a))):
+                raise AudioError(f"{what} inputs: group {g} of the {what_in} holds NaN or inf coefficients; "
+                                 "expected the transform of finite signals")
     single = all(a.dtype in (xp.float32, xp.complex64) for pair in groups for a in pair)
     work = xp.complex64 if single else xp.complex128
     cdtype = xp.complex64 if all(xg.dtype in (xp.float32, xp.complex64) for xg, _ in groups) else xp.complex128
