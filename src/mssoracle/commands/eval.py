@@ -83,9 +83,8 @@ def _listed(values, option, split):
 
 
 def run(args):
-    from ..experiment import Experiment, get_executor, run_experiment
+    from ..experiment import Experiment, JobsFailed, get_executor, run_experiment
     from ..metrics import parse_metrics
-    from ..results import format_results
     from ._common import check_device, check_output_dir
 
     transforms = _listed(args.transform, "--transform", split_transform_specs)
@@ -144,12 +143,23 @@ def run(args):
             raise ParameterError(f"--out {out}: exists and is not a folder")
     else:  # last check before any work: nothing is created when an earlier one fails
         check_output_dir(out, data_roots=roots)
-    table = run_experiment(experiment, executor=executor, progress=not args.no_progress, force=args.force,
-                           dry_run=args.dry_run, fail_fast=args.fail_fast)
-    if table is None:  # dry run
-        return 0
+    try:
+        table = run_experiment(experiment, executor=executor, progress=not args.no_progress, force=args.force,
+                               dry_run=args.dry_run, fail_fast=args.fail_fast)
+    except JobsFailed as exc:  # the completed jobs are printed, then the one-line error (exit 2)
+        _print(exc.table, targets, out)
+        raise
+    if table is not None:  # None: a dry run
+        _print(table, targets, out)
+    return 0
+
+
+def _print(table, targets, out):
+    from ..results import format_results
+
+    if table is None or not len(table):
+        return
     if targets:
         table = table[table["target"].isin(targets)]
     print(format_results(table))
     print(f"\nscores: {out / 'scores'}{os.sep}  table (every result under {out}): {out / 'results.csv'}")
-    return 0

@@ -58,8 +58,9 @@ __all__ = ["Unit", "UnitResult", "JobsFailed", "plan", "run_unit", "run_track", 
 class JobsFailed(MssOracleError):
     """Some units failed (each was reported when it failed); the others completed and were written."""
 
-    def __init__(self, failures):
+    def __init__(self, failures, table=None):
         self.failures = list(failures)
+        self.table = table  # the tidy table of the jobs that completed (or were done before)
         tracks = list(dict.fromkeys(u.track_name for u, _ in self.failures))
         super().__init__(f"{len(self.failures)} unit(s) of {len(tracks)} track(s) failed: "
                          + "; ".join(f"{u.describe()}: {_one_line(e)}" for u, e in self.failures)
@@ -468,7 +469,7 @@ def run_experiment(experiment, *, executor=None, progress=True, log=None, force=
             write_results(experiment.out)
         table = collect_results(experiment.out, jobs=[s.job for s in statuses])
         if failures:
-            raise JobsFailed(failures)
+            raise JobsFailed(failures, table)
         return table
 
 
