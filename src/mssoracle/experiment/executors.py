@@ -226,11 +226,28 @@ def _error_reply(exc):
                             protocol=pickle.HIGHEST_PROTOCOL)
 
 
+def _exit_with_parent():
+    """A watcher thread: end this worker as soon as its client dies (even by SIGKILL, mid-item)."""
+    import os
+    import threading
+
+    parent = multiprocessing.parent_process()
+    if parent is None or getattr(parent, "sentinel", None) is None:  # pragma: no cover - not a spawned child
+        return
+
+    def watch():
+        mp_connection.wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="mssoracle-parent-watch", daemon=True).start()
+
+
 def _process_worker(conn, budget):
     """Main loop of a worker process: receive ``(fn, item)``, send back ``("ok", value)`` or ``("error", ...)``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the client handles Ctrl-C and terminates its workers
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     threads.set_budget(budget)
+    _exit_with_parent()
     while True:
         try:
             data = conn.recv_bytes()
