@@ -176,6 +176,19 @@ def test_a_dead_worker_process_is_reported_and_replaced():
     assert "toy item 'die'" in msg and "SIGKILL" in msg and "--jobs" in msg
 
 
+@pytest.mark.parametrize("name, kw", [("processes", {"jobs": 1}), ("dask", {"jobs": 1})])
+def test_an_item_that_does_not_pickle_is_its_own_outcome(name, kw):
+    items = [F.Item("x", value=lambda: 0), 3, 4]  # a lambda does not pickle (Dask's cloudpickle does)
+    with get_executor(name, **kw) as ex:
+        outs = list(ex.run(F.square, items))
+    assert sorted(o.value for o in outs if o.ok) == [9, 16]
+    bad = [o for o in outs if not o.ok]
+    if name == "processes":
+        assert len(bad) == 1 and bad[0].item is items[0] and bad[0].traceback
+    else:  # cloudpickle sends it; squaring a function fails on the worker
+        assert len(bad) == 1 and isinstance(bad[0].error, TypeError)
+
+
 def test_killed_dask_worker_is_a_worker_lost_error_naming_item_and_limit():
     # the nanny kills a worker at 95% of its memory limit; the item grows far beyond it
     items = [F.Item("hog", value=3000), F.Item("small", value=64)]

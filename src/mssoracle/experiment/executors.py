@@ -116,6 +116,8 @@ class Outcome:
 
 def describe(item):
     """How messages name an item: its ``describe()`` if it has one, else a short ``repr``."""
+    if isinstance(item, str):
+        return item
     d = getattr(item, "describe", None)
     if callable(d):
         with contextlib.suppress(Exception):
@@ -373,37 +375,53 @@ class ProcessExecutor(Executor):
         self.start()
         expected = probe()
         payload = pickle.dumps((_call, probe), protocol=pickle.HIGHEST_PROTOCOL)
-        workers = list(self._workers)
-        for w in workers:
-            w.send(payload)
-        found = {}
-        for w in workers:
-            out = self._receive(w, probe)
+        found, asked = {}, []
+        for w in list(self._workers):
+            try:
+                w.send(payload)
+                asked.append(w)
+            except OSError:  # died while idle
+                found[w.process.pid] = self._lost(w, "the start-up check")
+                self._drop(w, terminate=True)
+        for w in asked:
+            out = self._receive(w, "the start-up check")
             found[w.process.pid] = out.value if out.ok else out.error
         _compare(expected, found, "worker process")
 
     def run(self, fn, items):
         self.start()
         pending = iter(items)
+        carry = _MISSING  # an item whose worker was found dead before it got it
+        exhausted = False
         busy = {}  # worker -> item
         try:
             while True:
                 self._fill()
-                for w in self._workers:
+                for w in list(self._workers):
                     if w in busy:
                         continue
-                    item = next(pending, _MISSING)
-                    if item is _MISSING:
+                    while not exhausted:
+                        item, carry = (next(pending, _MISSING), _MISSING) if carry is _MISSING else (carry, _MISSING)
+                        if item is _MISSING:
+                            exhausted = True
+                            break
+                        try:
+                            payload = pickle.dumps((fn, item), protocol=pickle.HIGHEST_PROTOCOL)
+                        except Exception as exc:  # this item cannot travel: its outcome, then the next item
+                            yield Outcome(item, error=exc, traceback=traceback.format_exc())
+                            continue
+                        try:
+                            w.send(payload)
+                        except OSError:  # the worker died while idle: the item goes to its replacement
+                            carry = item
+                            self._drop(w, terminate=True)
+                            break
+                        busy[w] = item
                         break
-                    try:
-                        payload = pickle.dumps((fn, item), protocol=pickle.HIGHEST_PROTOCOL)
-                    except Exception as exc:
-                        yield Outcome(item, error=exc, traceback=traceback.format_exc())
-                        continue
-                    w.send(payload)
-                    busy[w] = item
                 if not busy:
-                    return
+                    if exhausted and carry is _MISSING:
+                        return
+                    continue
                 waits = {}
                 for w in busy:
                     waits[w.conn] = w
@@ -436,18 +454,29 @@ _DASK_LOGGERS = ("distributed", "distributed.nanny", "distributed.scheduler", "d
                  "distributed.process", "tornado.application", "bokeh")
 
 
-def _dask_task(fn, item, budgets):
-    """Run ``fn(item)`` on a Dask worker with the worker's thread budget."""
-    n = None
+#: a Dask worker process's own budget, read before any task of it sets one
+_WORKER_CORES = None
+
+
+def _dask_task(fn, item, host_threads):
+    """Run ``fn(item)`` on a Dask worker with its thread budget: its cores over the worker threads of its host.
+
+    ``host_threads`` maps each host of the cluster to the number of worker threads it runs (all workers
+    together); a host not in it (a worker that joined later) counts this worker's threads alone.
+    """
+    global _WORKER_CORES
     try:
         from distributed import get_worker
+        from distributed.comm import get_address_host
 
         worker = get_worker()
-        n = budgets.get(worker.address) or max(1, threads.budget() // max(1, worker.state.nthreads))
+        host = get_address_host(worker.address)
     except (ImportError, ValueError, AttributeError):  # not on a worker (e.g. a test calling it directly)
-        pass
-    if n is not None:
-        threads.set_budget(n)  # every task of this worker sets the same value: never restored
+        return fn(item)
+    if _WORKER_CORES is None:
+        _WORKER_CORES = threads.budget()
+    share = host_threads.get(host) or int(getattr(worker, "nthreads", 1) or 1)
+    threads.set_budget(max(1, _WORKER_CORES // share))  # every task of this worker sets the same value
     return fn(item)
 
 
@@ -506,7 +535,6 @@ class DaskExecutor(Executor):
             raise ParameterError(f"--memory-limit must be a size such as 4GiB or 1500MB, got {memory_limit!r}")
         self._client = None
         self._cluster = None
-        self._budgets = {}
         self._loggers = None
 
     # -- lifetime --------------------------------------------------------------------------------------
@@ -551,7 +579,6 @@ class DaskExecutor(Executor):
             else:
                 self._connect(Client)
             self._check_versions()
-            self._budgets = self._worker_budgets()
         except BaseException:
             self.close()
             raise
@@ -599,17 +626,17 @@ class DaskExecutor(Executor):
                                          f"{a or 'missing'} here; install the same versions of dask, distributed "
                                          f"and their dependencies everywhere ({_DASK_HINT})")
 
-    def _worker_budgets(self):
-        """Thread budget of each worker: its cores divided by the threads of every worker on its host."""
+    def _host_threads(self):
+        """Worker threads per host of the cluster (what the cores of each host are shared among)."""
         from collections import Counter
 
-        workers = self._client.scheduler_info(n_workers=-1)["workers"]
-        cores = self._client.run(threads.budget, on_error="return")
+        from distributed.comm import get_address_host
+
         per_host = Counter()
-        for w in workers.values():
-            per_host[w.get("host")] += int(w.get("nthreads") or 1)
-        return {addr: max(1, cores[addr] // per_host[w.get("host")]) for addr, w in workers.items()
-                if isinstance(cores.get(addr), int)}
+        with contextlib.suppress(Exception):
+            for addr, w in self._client.scheduler_info(n_workers=-1)["workers"].items():
+                per_host[w.get("host") or get_address_host(addr)] += int(w.get("nthreads") or 1)
+        return dict(per_host)
 
     def close(self):
         client, cluster = self._client, self._cluster
@@ -707,6 +734,7 @@ class DaskExecutor(Executor):
 
         client = self._require_client()
         token = uuid.uuid4().hex[:8]
+        host_threads = self._host_threads()
         pending = enumerate(items)
         futures = {}
         done = as_completed(loop=client.loop)
@@ -718,7 +746,7 @@ class DaskExecutor(Executor):
                     if item is _MISSING:
                         break
                     try:
-                        fut = client.submit(_dask_task, fn, item, self._budgets, pure=False,
+                        fut = client.submit(_dask_task, fn, item, host_threads, pure=False,
                                             key=f"mssoracle-{token}-{i}")
                     except Exception as exc:  # e.g. an item that does not pickle
                         yield Outcome(item, error=exc, traceback=traceback.format_exc())
