@@ -10,6 +10,8 @@ to, so it cannot hold only the last command's methods nor lose rows.  Aggregatio
 NaN-ignoring median over frames for each track, then median over tracks.
 """
 
+from pathlib import Path
+
 import numpy as np
 
 from .bsseval.museval_io import aggregate, format_medians
@@ -24,8 +26,6 @@ COLUMNS = ["dataset", "method", "subset", "track", "target", "metric", "time", "
 
 def score_files(out):
     """Every score file ``OUT/scores/<dataset>/<method>/<subset>/<track>.json``, sorted, as ``(parts, path)``."""
-    from pathlib import Path
-
     root = Path(out) / "scores"
     if not root.is_dir():
         return []
@@ -65,7 +65,6 @@ def collect_results(out, *, jobs=None):
         Columns :data:`COLUMNS`.
     """
     import pandas as pd
-    from pathlib import Path
 
     if jobs is None:
         items = score_files(out)
@@ -84,16 +83,51 @@ def collect_results(out, *, jobs=None):
     return pd.concat(frames, ignore_index=True)[COLUMNS]
 
 
-def write_results(out):
-    """Rebuild ``out/results.csv`` from every score file under ``out`` (atomically); return its path."""
-    from pathlib import Path
+#: per score file, its rows of ``results.csv``, cached beside the output (see :func:`write_results`)
+ROWS_CACHE = Path(".mssoracle") / "rows"
 
+
+def _stamp(path):
+    st = path.stat()
+    return f"# {st.st_size} {st.st_mtime_ns}\n"
+
+
+def _cached_rows(out, parts, path):
+    """The CSV rows (no header) of one score file: from its cache when the file is unchanged, else made now."""
+    from ._atomic import write_text
+
+    stamp = _stamp(path)
+    cache = Path(out) / ROWS_CACHE / Path(*parts[:3]) / f"{parts[3]}.csv"
+    try:
+        with open(cache, encoding="utf-8") as f:
+            if f.readline() == stamp:
+                return f.read()
+    except OSError:
+        pass
+    rows = _frame(parts, path).to_csv(index=False, header=False)
+    try:
+        write_text(cache, stamp + rows)
+    except OSError:  # pragma: no cover - the cache is an optimisation only
+        pass
+    return rows
+
+
+def write_results(out):
+    """Rebuild ``out/results.csv`` from every score file under ``out`` (atomically); return its path.
+
+    Each score file's rows are cached in ``out/.mssoracle/rows/`` under the file's size and modification
+    time, so a rebuild parses only the score files written since the last one and then streams the rows
+    into the new table: a command that adds a few results to a large study does not re-read the study
+    (``benchmarks/bench_results.py``).  The table is the same, byte for byte, as one built from scratch.
+    """
     from ._atomic import atomic_path
 
     path = Path(out) / "results.csv"
-    table = collect_results(out)
     with atomic_path(path) as tmp:
-        table.to_csv(tmp, index=False)
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
+            f.write(",".join(COLUMNS) + "\n")
+            for parts, score_path in score_files(out):
+                f.write(_cached_rows(out, parts, score_path))
     return path
 
 

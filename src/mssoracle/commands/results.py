@@ -20,13 +20,15 @@ def add_parser(subparsers, name):
 
 
 def run(args):
-    from ..results import collect_results, format_results, write_results
+    import pandas as pd
+
+    from ..results import format_results, write_results
 
     out = Path(args.out)
     if not (out / "scores").is_dir():
         raise DatasetError(f"{out}: no scores/ folder; give the --out folder of `mssoracle eval`")
     path = write_results(out)
-    table = collect_results(out)
+    table = pd.read_csv(path)
     if args.method:
         unknown = sorted(set(args.method) - set(table["method"]))
         if unknown:
