@@ -103,14 +103,60 @@ def valid_audio(y, *, name="signal", mono=None, allow_silent=True):
 
 
 def audio_info(path):
-    """Return ``(sample_rate, channels, frames)`` of an audio file without reading it."""
+    """Return ``(sample_rate, channels, frames)`` of an audio file without reading it.
+
+    A WAV file cut short (its ``data`` chunk announces more samples than the file holds, which
+    libsndfile silently accepts) is an error here, from the header alone.
+
+    Raises
+    ------
+    AudioError
+        Unreadable or truncated file (one line naming it).
+    """
     import soundfile as sf
 
     try:
         info = sf.info(str(path))
     except Exception as exc:  # soundfile raises RuntimeError/LibsndfileError
         raise AudioError(f"{path}: cannot read audio file ({_short(exc)})") from None
+    if info.format == "WAV":
+        announced = _wav_announced_frames(path)
+        if announced is not None and announced > info.frames:
+            raise AudioError(f"{path}: truncated: its header announces {announced} samples but the file holds "
+                             f"only {info.frames}; the file is damaged or incompletely copied: copy it again")
     return info.samplerate, info.channels, info.frames
+
+
+def _wav_announced_frames(path):
+    """Frames a RIFF/WAVE file's ``data`` chunk announces (its size / the block alignment), or None
+    where the header does not say (not RIFF, a streaming size, no ``fmt `` before ``data``)."""
+    import struct
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                return None
+            align = None
+            while True:
+                chunk = f.read(8)
+                if len(chunk) < 8:
+                    return None
+                cid, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+                if cid == b"fmt ":
+                    body = f.read(min(size, 16))
+                    if len(body) < 14:
+                        return None
+                    align = struct.unpack("<H", body[12:14])[0]
+                    f.seek(size - len(body) + (size & 1), 1)
+                elif cid == b"data":
+                    if not align or size in (0, 0xFFFFFFFF):
+                        return None
+                    return size // align
+                else:
+                    f.seek(size + (size & 1), 1)
+    except OSError:
+        return None
 
 
 def read_audio_into(path, out, *, check=True, block=BLOCK_FRAMES):

@@ -17,7 +17,13 @@ call when both are given) and write museval's JSON to OUT/<subset>/<track>.json
 (OUT defaults to EST_DIR, as in museval).  References are read from MUSDB18-HQ
 folders or MUSDB18 .stem.mp4 files (auto-detected).  A silent reference or estimate
 is scored as NaN with a warning.  Prints the median over frames, then over tracks,
-per target.  museval's options -o, --musdb, --is-wav and -m are accepted."""
+per target.  museval's options -o, --musdb, --is-wav and -m are accepted.
+
+Before any track is scored, OUT must be writable and every selected track's reference
+and estimate headers agree (sample rate, channels, one length per track's estimates);
+an error names the file.  A track whose audio fails to decode (NaN/inf samples, damaged
+data) is reported at once and not written; the other tracks are scored, and the command
+exits with status 2 naming every failed track."""
 
 #: targets musdb defines (museval only scores files named after them)
 MUSDB_TARGET_NAMES = ("vocals", "drums", "bass", "other", "accompaniment", "linear_mixture")
@@ -171,8 +177,8 @@ def run(args):
         try:
             scores = _score_track(track, folder, files, header, est_len, dataset, method, args, TrackEvaluator)
         except MssOracleError as exc:
-            print(f"mssoracle museval: error: {exc}", file=sys.stderr)
-            print(f"[{i}/{len(checked)}] {_track_label(track)}: failed, not scored", file=sys.stderr)
+            print(f"mssoracle museval: error: [{i}/{len(checked)}] track {_track_label(track)!r} not scored: {exc}",
+                  file=sys.stderr)
             failed.append(_track_label(track))
             continue
         print_warnings("museval", scores.warnings, track.name)
