@@ -84,3 +84,36 @@ def test_fail_fast_stops_at_the_first_failure(root, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--fail-fast" in err and "Track A" in err
     assert not list((out / "scores").rglob("*.json"))  # Track B was never started
+
+
+def test_unreachable_scheduler_through_the_cli(root, tmp_path, capsys, monkeypatch):
+    pytest.importorskip("distributed")
+    from mssoracle.experiment.executors import DaskExecutor
+
+    monkeypatch.setattr(DaskExecutor, "CONNECT_TIMEOUT", 2.0)
+    out = tmp_path / "out"
+    assert cli.main(["eval", "--root", str(root), "--out", str(out), *ARGS, "--executor", "dask",
+                     "--scheduler", "tcp://127.0.0.1:1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "tcp://127.0.0.1:1" in err[0] and "Traceback" not in err[0]
+    assert not out.exists()  # nothing written, not even the folder
+
+
+def test_version_mismatched_cluster_through_the_cli(root, tmp_path, capsys):
+    pytest.importorskip("distributed")
+    import mssoracle
+    from distributed import Client, LocalCluster
+
+    import _executor_fns as F
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("earlier")
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0",
+                      silence_logs=50) as cluster, Client(cluster, set_as_default=False) as client:
+        client.run(F.set_version, "0.0.0-elsewhere")
+        assert cli.main(["eval", "--root", str(root), "--out", str(out), *ARGS, "--executor", "dask",
+                         "--scheduler", cluster.scheduler_address]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "0.0.0-elsewhere" in err[0] and mssoracle.__version__ in err[0]
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]  # nothing written, earlier files intact

@@ -1,9 +1,10 @@
 """``mssoracle eval``: oracle estimates for every track x transform x oracle, scored with BSS Eval v4."""
 
 import os
+import shutil
 from pathlib import Path
 
-from ..errors import ParameterError
+from ..errors import MssOracleError, ParameterError
 from ._common import add_data_options, open_dataset_from_args, split_oracle_specs, split_transform_specs
 
 from ..constants import PRECISIONS, SISEC18_STFT_SPEC
@@ -138,16 +139,21 @@ def run(args):
     executor = get_executor(executor_name, jobs=args.jobs, scheduler=args.scheduler,
                             memory_limit=args.memory_limit)
     roots = [dataset.root] if dataset.root is not None else []
-    if args.dry_run:
-        if out.exists() and not out.is_dir():
-            raise ParameterError(f"--out {out}: exists and is not a folder")
+    created = False
+    if args.dry_run:  # the same checks, nothing created
+        check_output_dir(out, data_roots=roots, create=False)
     else:  # last check before any work: nothing is created when an earlier one fails
+        created = not out.exists()
         check_output_dir(out, data_roots=roots)
     try:
         table = run_experiment(experiment, executor=executor, progress=not args.no_progress, force=args.force,
                                dry_run=args.dry_run, fail_fast=args.fail_fast)
     except JobsFailed as exc:  # the completed jobs are printed, then the one-line error (exit 2)
         _print(exc.table, targets, out)
+        raise
+    except MssOracleError:  # e.g. an unreachable cluster: leave no folder this command made for nothing
+        if created and not list(out.glob("scores/*/*/*/*.json")):
+            shutil.rmtree(out, ignore_errors=True)
         raise
     if table is not None:  # None: a dry run
         _print(table, targets, out)

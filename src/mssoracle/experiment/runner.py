@@ -460,12 +460,18 @@ def run_experiment(experiment, *, executor=None, progress=True, log=None, force=
                 f"(e.g. {partial[0].job.method} {partial[0].job.track_name}: {partial[0].reason})")
         units = units_of(experiment, statuses, serial=getattr(executor, "name", "") == "serial")
         failures = []
-        try:
-            if units:
-                _run_units(experiment, executor, units, failures, progress, log, fail_fast)
-        finally:
+        if units:
+            paths = sorted({str(p) for u in units for p in experiment.dataset[u.track_index].files.values()})
+            with executor:  # an unreachable or mismatched cluster fails here, before anything is written
+                executor.check(functools.partial(probe_environment, tuple(paths)))
+                try:
+                    _run_units(experiment, executor, units, failures, progress, log, fail_fast)
+                finally:
+                    _LOADED.clear()
+                    experiment.save_fingerprints()
+                    write_results(experiment.out)
+        else:  # nothing to compute: the table is still rebuilt (e.g. after a run killed by SIGKILL)
             experiment.save_fingerprints()
-            _LOADED.clear()
             write_results(experiment.out)
         table = collect_results(experiment.out, jobs=[s.job for s in statuses])
         if failures:
@@ -476,31 +482,28 @@ def run_experiment(experiment, *, executor=None, progress=True, log=None, force=
 def _run_units(experiment, executor, units, failures, progress, log, fail_fast):
     from tqdm import tqdm
 
-    paths = sorted({str(p) for u in units for p in experiment.dataset[u.track_index].files.values()})
-    with executor:
-        executor.check(functools.partial(probe_environment, tuple(paths)))
-        with tqdm(total=sum(len(u.tasks) for u in units), unit="job", disable=not progress or None,
-                  file=sys.stderr, leave=False) as bar:
-            outcomes = executor.run(run_unit, units)
-            try:
-                for outcome in outcomes:
-                    unit = outcome.item
-                    if outcome.error is not None:
-                        failures.append((unit, outcome.error))
-                        if not isinstance(outcome.error, MssOracleError) and outcome.traceback:
-                            bar.write(outcome.traceback.rstrip(), file=sys.stderr)
-                        log(f"error: {unit.describe()}: {_one_line(outcome.error)}")
-                        if fail_fast:
-                            log("--fail-fast: stopping at the first failure")
-                            break
-                        continue
-                    for status, scores, saved in outcome.value.results:
-                        _finish(experiment, status, scores, saved)
-                    for line in outcome.value.warnings:
-                        log(f"warning: {line}")
-                    bar.update(len(unit.tasks))
-            finally:
-                close = getattr(outcomes, "close", None)
-                if close is not None:
-                    close()
+    with tqdm(total=sum(len(u.tasks) for u in units), unit="job", disable=not progress or None,
+              file=sys.stderr, leave=False) as bar:
+        outcomes = executor.run(run_unit, units)
+        try:
+            for outcome in outcomes:
+                unit = outcome.item
+                if outcome.error is not None:
+                    failures.append((unit, outcome.error))
+                    if not isinstance(outcome.error, MssOracleError) and outcome.traceback:
+                        bar.write(outcome.traceback.rstrip(), file=sys.stderr)
+                    log(f"error: {unit.describe()}: {_one_line(outcome.error)}")
+                    if fail_fast:
+                        log("--fail-fast: stopping at the first failure")
+                        break
+                    continue
+                for status, scores, saved in outcome.value.results:
+                    _finish(experiment, status, scores, saved)
+                for line in outcome.value.warnings:
+                    log(f"warning: {line}")
+                bar.update(len(unit.tasks))
+        finally:
+            close = getattr(outcomes, "close", None)
+            if close is not None:
+                close()
 
