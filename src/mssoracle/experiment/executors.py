@@ -480,6 +480,44 @@ def _dask_task(fn, item, host_threads):
     return fn(item)
 
 
+def _handshake(address, timeout):
+    """Open and close one Dask connection to ``address`` (handshake included), in a loop of its own.
+
+    A TCP address is first tried with a plain socket, so that a refused connection or an unknown host
+    fails at once (Dask retries those until its timeout).
+    """
+    import asyncio
+    import socket
+    import threading
+
+    from distributed.comm import connect
+    from distributed.comm.addressing import get_address_host_port, parse_address
+
+    if parse_address(address)[0] in ("tcp", "tls"):
+        host, port = get_address_host_port(address)
+        socket.create_connection((host, port), timeout=timeout).close()
+
+    async def go():
+        comm = await connect(address, timeout=timeout)
+        await comm.close()
+
+    result = {}
+
+    def target():
+        try:
+            asyncio.run(go())
+        except BaseException as exc:  # handed to the caller
+            result["error"] = exc
+
+    th = threading.Thread(target=target, name="mssoracle-dask-handshake", daemon=True)
+    th.start()
+    th.join(timeout + 5)
+    if th.is_alive():
+        raise TimeoutError(f"no answer from {address} after {timeout:g} s")
+    if "error" in result:
+        raise result["error"]
+
+
 async def _stop_nannies(nannies):
     """Close a local cluster's nannies at once (a busy worker gets 1 s, then SIGKILL; idle ones just stop)."""
     import asyncio
@@ -586,13 +624,16 @@ class DaskExecutor(Executor):
     def _connect(self, Client):
         t = self.CONNECT_TIMEOUT
         try:
+            _handshake(self.scheduler, t)  # first alone: a failed Client lingers (its __del__ waits 20 s)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 self._client = Client(self.scheduler, timeout=t, set_as_default=False)
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise ParameterError(f"--scheduler {self.scheduler}: no Dask scheduler answered within {t:g} s "
-                                 f"({_first_line(exc)}); start one with `dask scheduler` (and workers with "
-                                 f"`dask worker {self.scheduler}`), or use --scheduler local") from None
+        except Exception as exc:  # refused, timed out, unresolvable, or something else answering there
+            raise ParameterError(f"--scheduler {self.scheduler}: no Dask scheduler answers there "
+                                 f"({type(exc).__name__}: {_first_line(exc)}; waited at most {t:g} s); "
+                                 f"start one with `dask scheduler` "
+                                 f"(and workers with `dask worker {self.scheduler}`), or use --scheduler local"
+                                 ) from None
         try:
             self._client.wait_for_workers(1, timeout=t)
         except (OSError, TimeoutError):
