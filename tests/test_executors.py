@@ -68,6 +68,7 @@ def test_registry_names_and_alias():
     ("processes", {"memory_limit": "4GiB"}, ["--memory-limit", "dask"]),
     ("processes", {"scheduler": "local"}, ["--scheduler", "dask"]),
     ("dask", {"memory_limit": "lots"}, ["--memory-limit", "4GiB"]),
+    ("dask", {"memory_limit": "4MB"}, ["--memory-limit 4MB", "256 MiB"]),
     ("dask", {"scheduler": "tcp://127.0.0.1:1", "memory_limit": "4GiB"}, ["--memory-limit", "dask worker"]),
     ("dask", {"scheduler": " "}, ["--scheduler"]),
     ("threads", {}, ["unknown executor", "serial"]),

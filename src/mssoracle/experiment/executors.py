@@ -64,11 +64,15 @@ EXECUTORS = Registry("executor")
 
 #: Memory limit of each worker of ``--scheduler local`` (Dask's nanny restarts a worker at 95% of it).
 #: ``mssoracle eval`` peaks at about 1.7 GiB on a 4-minute track and grows by about 4.7 MiB per second
-#: of audio (bench_memory.py, issue 7): 4 GiB (3.8 GiB at 95%) leaves room for tracks up to about
-#: 11 minutes (MUSDB18's longest is about 10) and for the ``many`` case of bench_memory.py (2.5 GiB bound).
+#: of audio (bench_memory.py, issue 7; the bound is 2.5 GiB): 4 GiB (3.8 GiB at 95%) leaves room for
+#: tracks up to about 11 minutes, whatever the number of oracles and transforms.  ``--memory-limit``
+#: overrides it; with ``--precision float64`` the signals double (raise it for long tracks).
 DEFAULT_MEMORY_LIMIT = "4GiB"
 
 _DASK_HINT = "pip install 'mssoracle[dask]'"
+
+#: below this a Dask worker (about 0.3 GiB with mssoracle imported) is killed by its nanny as it starts
+_MIN_MEMORY_LIMIT = 256 << 20
 
 
 def register_executor(name, *, aliases=(), description=""):
@@ -571,6 +575,9 @@ class DaskExecutor(Executor):
             self.memory_limit = None
         if not self.memory_limit or self.memory_limit <= 0:
             raise ParameterError(f"--memory-limit must be a size such as 4GiB or 1500MB, got {memory_limit!r}")
+        if self.memory_limit < _MIN_MEMORY_LIMIT:
+            raise ParameterError(f"--memory-limit {memory_limit} is below {_format_bytes(_MIN_MEMORY_LIMIT)}, less "
+                                 f"than a worker needs to start; the default is {DEFAULT_MEMORY_LIMIT}")
         self._client = None
         self._cluster = None
         self._loggers = None
