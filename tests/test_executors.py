@@ -271,6 +271,24 @@ def test_version_mismatched_cluster_is_refused(running_cluster):
     assert f"{mssoracle.__version__!r} here" in msg
 
 
+def test_a_worker_without_the_probes_module_is_refused(running_cluster, tmp_path, monkeypatch):
+    import importlib
+    import sys
+
+    cluster, _ = running_cluster
+    (tmp_path / "only_on_the_client.py").write_text("def probe():\n    return {'mssoracle': 'x'}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))  # after the workers started: they cannot import it
+    mod = importlib.import_module("only_on_the_client")
+    try:
+        with get_executor("dask", scheduler=cluster.scheduler_address) as ex:
+            with pytest.raises(ParameterError) as e:
+                ex.check(mod.probe)
+    finally:
+        sys.modules.pop("only_on_the_client", None)
+    msg = _one_line(e.value)
+    assert "cannot run the start-up check" in msg and "only_on_the_client" in msg
+
+
 def test_dask_package_mismatch_is_a_one_line_error():
     ex = get_executor("dask")
 
