@@ -23,7 +23,6 @@ Blocks of output and grammars use a tag the runner ignores (``text``); an untagg
 """
 
 import dataclasses
-import gc
 import os
 import re
 import subprocess
@@ -87,9 +86,12 @@ OWN_TESTS = {"extending-mssoracle-1"}
 
 
 def _registries():
+    """Every module-level :class:`~mssoracle.registry.Registry` of the loaded mssoracle modules."""
     from mssoracle.registry import Registry
 
-    return [o for o in gc.get_objects() if isinstance(o, Registry)]
+    found = {id(v): v for name, mod in list(sys.modules.items()) if name.split(".")[0] == "mssoracle"
+             for v in list(vars(mod).values()) if isinstance(v, Registry)}
+    return list(found.values())
 
 
 def run_python(block, tmp_path, monkeypatch):

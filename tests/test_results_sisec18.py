@@ -204,4 +204,4 @@ def test_compare_cli_errors(tmp_path, capsys):
     err = captured.err.strip()
     assert captured.out == "" and len(err.splitlines()) == 1
     assert "no run in the results matches the SiSEC 2018 configuration" in err
-    assert "precision float32, not float64, subset train, not test" in err
+    assert "musdb18/irm1-stft-2048-1024: precision float32, not float64; subset train, not test" in err

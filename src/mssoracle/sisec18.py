@@ -201,9 +201,12 @@ def compare(results, *, metric="SDR", checks=None):
     checks = check_runs(results) if checks is None else checks
     kept = [c for c in checks if c.status in ("match", "flagged")]
     if not kept:
-        why = "; ".join(f"{c.label} ({', '.join(c.notes)})" for c in checks[:3])
-        more = f"; and {len(checks) - 3} more" if len(checks) > 3 else ""
-        raise DatasetError(f"no run in the results matches the SiSEC 2018 configuration: {why}{more}; "
+        groups = {}
+        for c in checks:
+            groups.setdefault(c.notes, []).append(c.label)
+        why = " | ".join(f"{', '.join(labels[:3])}{f' and {len(labels) - 3} more' if len(labels) > 3 else ''}: "
+                         f"{'; '.join(notes)}" for notes, labels in groups.items())
+        raise DatasetError(f"no run in the results matches the SiSEC 2018 configuration ({why}); "
                            "run `mssoracle eval --preset sisec18 --subset test` on MUSDB18")
     recorded = "dataset" in results.columns
     df = results[results["metric"] == metric]
