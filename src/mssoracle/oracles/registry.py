@@ -289,9 +289,11 @@ class Oracle:
     Attributes
     ----------
     name : str
-        Canonical name: base, digit option (``irm1``, ``wiener3``), other
-        non-default options in brackets in the registered order; :func:`get_oracle`
-        parses it back to an equal oracle.
+        Canonical name: base, the digit option as a suffix when its value is a
+        declared digit (``irm1``, ``wiener3``) and in brackets otherwise
+        (``irm[alpha=3]``, ``wiener[iterations=0]``), other non-default options in
+        brackets in the registered order; :func:`get_oracle` parses it back to an
+        equal oracle.
     base : str
     options : dict
         Every option with its value (defaults included).
@@ -388,7 +390,8 @@ def get_oracle(spec):
     Raises
     ------
     ParameterError
-        Unknown oracle or option, or a bad value (one line naming the spec and the option).
+        Unknown oracle or option, a bad value (one line naming the spec and the option), or a digit
+        suffix the oracle does not declare (``irm3``: the message names the bracket form, ``irm[alpha=3]``).
     """
     if isinstance(spec, Oracle):
         return spec
