@@ -42,14 +42,15 @@ References
 
 from ..constants import SISEC18_ORACLES
 from ._backend import EPS
-from .registry import ORACLE_REGISTRY, Oracle, Option, available_oracles, get_oracle, oracle_grammar, register_oracle
+from .registry import (ORACLE_REGISTRY, Oracle, Option, at_least, available_oracles, get_oracle, oracle_grammar,
+                       register_oracle)
 from .masks import cirm, gt, ibm, irm, mix, mpi, psm  # noqa: E402  (registers the pointwise oracles)
 from .wiener import mwf, wiener  # noqa: E402  (registers the Wiener family)
 
 __all__ = [
     "irm", "ibm", "mpi", "mwf", "mix", "psm", "cirm", "wiener", "gt",
     "Oracle", "Option", "ORACLES", "ORACLE_REGISTRY", "get_oracle", "available_oracles", "register_oracle",
-    "oracle_grammar", "SISEC18_ORACLES", "EPS",
+    "oracle_grammar", "at_least", "SISEC18_ORACLES", "EPS",
 ]
 
 
