@@ -37,9 +37,23 @@ import collections
 
 from ..registry import Registry
 from .. import validators
-from ..errors import ParameterError
+from ..errors import AudioError, ParameterError
 
 __all__ = ["Transform", "Stream", "WholeStream", "Block", "BLOCK_SAMPLES", "TRANSFORMS", "register_transform"]
+
+
+def check_finite(x, name):
+    """Raise :class:`~mssoracle.errors.AudioError` when the signal ``x`` (numpy or torch) holds NaN or inf.
+
+    Called by every whole-signal ``Transform.forward``, not by :meth:`Stream.forward` (which would scan the
+    whole signal once per block; the runner's audio is checked when it is decoded).
+    """
+    from ..backend import namespace
+
+    xp = namespace(x)
+    if not bool(xp.all(xp.isfinite(x))):
+        raise AudioError(f"{name}: the signal holds NaN or inf samples; transforms need finite audio")
+
 
 #: input samples per stream block (about): a (5, 2, T) float32 input gives tens of MB of coefficients per block
 BLOCK_SAMPLES = 1 << 18

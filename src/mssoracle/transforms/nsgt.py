@@ -125,7 +125,7 @@ from ..errors import ParameterError
 from ..specs import parse_colon_spec
 from .. import backend
 from . import nsgt_kernels as kernels
-from .base import BLOCK_SAMPLES, Block, Stream, Transform, register_transform
+from .base import BLOCK_SAMPLES, Block, Stream, Transform, check_finite, register_transform
 from .nsgt_plan import PLANS, next_even_smooth, slice_window
 from .scales import SCALE_KINDS, Scale
 
@@ -385,6 +385,7 @@ class NSGT(Transform):
             _check_signal(x)
             return [torch.from_numpy(c) for c in self.forward(_to_numpy(x))]
         x = _check_signal(x)
+        check_finite(x, self.name)
         xp = backend.namespace(x)
         L = x.shape[-1]
         lead = tuple(x.shape[:-1])
@@ -583,6 +584,7 @@ class SliCQT(NSGT):
 
     def forward(self, x):
         """Analyse ``x`` ``(..., channels, time)``; returns a list of ``(..., channels, bands_g, slices * M_g)``."""
+        check_finite(_check_signal(x), self.name)
         return self._forward_slices(x, 0, None)
 
     def _forward_slices(self, x, s0, s1):

@@ -40,7 +40,7 @@ from ..constants import SISEC18_STFT_SPEC
 from ..errors import ParameterError
 from ..specs import parse_colon_spec
 from .. import backend
-from .base import BLOCK_SAMPLES, Block, Stream, Transform, register_transform
+from .base import BLOCK_SAMPLES, Block, Stream, Transform, check_finite, register_transform
 
 __all__ = ["STFT", "STFTStream", "from_spec", "parse_name", "SISEC18_STFT_SPEC", "parse_window", "window_array"]
 
@@ -424,6 +424,7 @@ class STFT(Transform):
         list of one complex array ``(..., channels, n_fft // 2 + 1, frames)``
         """
         x, xp = self._check_signal(x)
+        check_finite(x, self.name)
         return [self._analyse(x, xp, 0, self.n_frames(x.shape[-1]))]
 
     def inverse(self, coefficients, length):
