@@ -11,24 +11,15 @@ from ..constants import DEFAULT_PRECISION, PRECISIONS, derived_targets
 from ..errors import ParameterError
 from .fingerprint import FingerprintCache
 from .identity import component_versions, differences
+from .names import method_name
 
-__all__ = ["Experiment", "Job", "JobStatus", "method_name", "dataset_label", "MIXTURE_CHOICES",
+__all__ = ["Experiment", "Job", "JobStatus", "dataset_label", "MIXTURE_CHOICES",
            "SCORING_DEFAULTS"]
 
 MIXTURE_CHOICES = ("file", "sum")
 
 #: BSS Eval parameters of ``eval`` (museval's): framing in seconds, mode, filter length, sources variant
 SCORING_DEFAULTS = {"win": 1.0, "hop": 1.0, "mode": "v4", "filters": 512, "sources": "images"}
-
-
-def method_name(oracle, transform, **qualifiers):
-    """Canonical method name, e.g. ``irm1-stft-2048-512`` or ``mpi-stft-4096-1024+precision=float64``.
-
-    See :func:`mssoracle.experiment.names.method_name` (non-default qualifiers are appended).
-    """
-    from .names import method_name as _name
-
-    return _name(oracle, transform, **qualifiers)
 
 
 def dataset_label(dataset):
