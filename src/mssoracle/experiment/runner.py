@@ -50,6 +50,7 @@ import numpy as np
 from .. import threads
 from ..constants import ACCOMPANIMENT, derived_targets
 from ..errors import Interrupted, MssOracleError
+from .pipeline import compute_estimates
 
 __all__ = ["Unit", "UnitResult", "JobsFailed", "plan", "run_unit", "run_track", "run_experiment",
            "probe_environment"]
@@ -62,9 +63,11 @@ class JobsFailed(MssOracleError):
         self.failures = list(failures)
         self.table = table  # the tidy table of the jobs that completed (or were done before)
         tracks = list(dict.fromkeys(u.track_name for u, _ in self.failures))
-        super().__init__(f"{len(self.failures)} unit(s) of {len(tracks)} track(s) failed: "
-                         + "; ".join(f"{u.describe()}: {_one_line(e)}" for u, e in self.failures)
-                         + " (the other results were written; fix the track(s) and rerun the same command)")
+        shown = "; ".join(f"{u.describe()}: {_one_line(e)}" for u, e in self.failures[:5])
+        more = f"; and {len(self.failures) - 5} more (each reported above)" if len(self.failures) > 5 else ""
+        super().__init__(f"{len(self.failures)} unit(s) of {len(tracks)} track(s) failed "
+                         f"({', '.join(repr(t) for t in tracks)}): {shown}{more} "
+                         "(the other results were written; fix the track(s) and rerun the same command)")
 
 
 def _one_line(exc):
@@ -180,7 +183,7 @@ def run_unit(unit):
     transform = experiment.transform_at(unit.transform_spec, sr)
     by_oracle = {experiment._oracles[s.job.oracle_spec]: s for s in unit.tasks}
     results, notes = [], []
-    for oracle, est in compute_estimates_of(transform, list(by_oracle), mixture, stems):
+    for oracle, est in compute_estimates(transform, list(by_oracle), mixture, stems):
         status = by_oracle[oracle]
         scores = None
         if status.metrics:
@@ -191,12 +194,6 @@ def run_unit(unit):
     del mixture, stems, evaluator
     # a call's reference warnings (ill-conditioning) come with every method's scores: report each once per track
     return UnitResult(results, list(dict.fromkeys(notes)))
-
-
-def compute_estimates_of(transform, oracles, mixture, stems):
-    from .pipeline import compute_estimates
-
-    return compute_estimates(transform, oracles, mixture, stems)
 
 
 def _score(experiment, evaluator, status, names, derive, est, stems, sr, track_name, notes):
