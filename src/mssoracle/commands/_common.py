@@ -134,17 +134,7 @@ def check_output_dir(out, *, data_roots=(), option="--out", create=True):
         raise OutputError(f"{option} {out}: exists and is not a folder; give a folder (or a new path)")
 
     if not create:
-        folder = out
-        while not folder.exists() and folder != folder.parent:
-            folder = folder.parent
-        if not folder.is_dir():
-            raise OutputError(f"{option} {out}: {folder} is not a folder; choose another location")
-        try:
-            _probe_folder(folder)
-        except OSError as exc:
-            where = "the folder" if folder == out else str(folder)
-            raise OutputError(f"{option} {out}: cannot write in {where} ({_strerror(exc)}); "
-                              f"{_WRITABLE_HINT}") from None
+        _probe_nearest_folder(out, option, out)
         return out
 
     created = []  # the folders made here, deepest last
@@ -214,17 +204,25 @@ def check_output_file(path, *, option="--json", data_roots=()):
             continue
         if _inside(resolved, Path(root).expanduser().resolve()):
             raise ParameterError(f"{option} {path}: inside the data root {root}; choose a location outside it")
-    folder = path.parent
+    _probe_nearest_folder(path.parent, option, path)
+    return path
+
+
+def _probe_nearest_folder(start, option, given):
+    """Probe-write the nearest existing folder at or above ``start``, creating nothing; OutputError naming ``given``."""
+    from ..errors import OutputError
+
+    folder = start
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
     if not folder.is_dir():
-        raise OutputError(f"{option} {path}: {folder} is not a folder; choose another location")
+        raise OutputError(f"{option} {given}: {folder} is not a folder; choose another location")
     try:
         _probe_folder(folder)
     except OSError as exc:
-        raise OutputError(f"{option} {path}: cannot write in {folder} ({_strerror(exc)}); "
+        where = "the folder" if folder == given else str(folder)
+        raise OutputError(f"{option} {given}: cannot write in {where} ({_strerror(exc)}); "
                           f"{_WRITABLE_HINT}") from None
-    return path
 
 
 #: device types ``--device`` accepts, and how to tell whether this machine has one
