@@ -18,7 +18,7 @@ from .bsseval.museval_io import aggregate, format_medians
 from .constants import DISPLAY_TARGET_ORDER as TARGET_ORDER
 
 __all__ = ["TARGET_ORDER", "COLUMNS", "aggregate", "aggregate_by_metric", "format_method", "format_results",
-           "score_files", "collect_results", "write_results"]
+           "score_files", "collect_results", "write_results", "tidy", "remember_rows"]
 
 #: columns of ``results.csv``
 COLUMNS = ["dataset", "method", "subset", "track", "target", "metric", "time", "score", "cond"]
@@ -39,17 +39,39 @@ def score_files(out):
     return found
 
 
-def _frame(parts, path):
-    from .bsseval.museval_io import load_track_scores
-
-    dataset, method, subset, track = parts
-    df = load_track_scores(path, method=method).df
+def tidy(scores, parts):
+    """The rows of one result (a :class:`~mssoracle.bsseval.TrackScores`) with the columns :data:`COLUMNS`;
+    ``parts`` is ``(dataset, method, subset, track)``."""
+    dataset, method, subset, _track = parts
+    scores.method = method
+    df = scores.df
     df.insert(0, "dataset", dataset)
     df.insert(2, "subset", subset)
     return df
 
 
-def collect_results(out, *, jobs=None):
+def _frame(parts, path):
+    from .bsseval.museval_io import load_track_scores
+
+    return tidy(load_track_scores(path, method=parts[1]), parts)
+
+
+def _rows_cache(out, parts):
+    return Path(out) / ROWS_CACHE / Path(*parts[:3]) / f"{parts[3]}.csv"
+
+
+def remember_rows(out, parts, path, df):
+    """Cache the rows of the score file ``path`` just written from ``df`` (its :func:`tidy` table), so that
+    the next rebuild of ``results.csv`` does not parse it again."""
+    from ._atomic import write_text
+
+    try:
+        write_text(_rows_cache(out, parts), _stamp(path) + df.to_csv(index=False, header=False))
+    except OSError:  # pragma: no cover - the cache is an optimisation only
+        pass
+
+
+def collect_results(out, *, jobs=None, known=None):
     """The tidy table of the score files under ``out`` (all of them, or those of ``jobs``, in their order).
 
     Parameters
@@ -58,6 +80,8 @@ def collect_results(out, *, jobs=None):
         Output folder of ``mssoracle eval``.
     jobs : list of mssoracle.experiment.Job, optional
         Only these results, in this order (missing files are left out).
+    known : dict, optional
+        ``{(dataset, method, subset, track): DataFrame}`` of results already in memory (not read again).
 
     Returns
     -------
@@ -76,7 +100,8 @@ def collect_results(out, *, jobs=None):
             if parts not in seen and path.is_file():
                 seen.add(parts)
                 items.append((parts, path))
-    frames = [_frame(parts, path) for parts, path in items]
+    known = known or {}
+    frames = [known[parts] if parts in known else _frame(parts, path) for parts, path in items]
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype=float if c in ("time", "score", "cond") else object)
                              for c in COLUMNS})
@@ -97,7 +122,7 @@ def _cached_rows(out, parts, path):
     from ._atomic import write_text
 
     stamp = _stamp(path)
-    cache = Path(out) / ROWS_CACHE / Path(*parts[:3]) / f"{parts[3]}.csv"
+    cache = _rows_cache(out, parts)
     try:
         with open(cache, encoding="utf-8") as f:
             if f.readline() == stamp:

@@ -11,15 +11,12 @@ from ..constants import DEFAULT_PRECISION, PRECISIONS, derived_targets
 from ..errors import ParameterError
 from .fingerprint import FingerprintCache
 from .identity import component_versions, differences
-from .names import method_name
+from .names import DEFAULT_QUALIFIERS, method_name
 
-__all__ = ["Experiment", "Job", "JobStatus", "dataset_label", "MIXTURE_CHOICES",
-           "SCORING_DEFAULTS"]
+__all__ = ["Experiment", "Job", "JobStatus", "dataset_label", "MIXTURE_CHOICES"]
 
 MIXTURE_CHOICES = ("file", "sum")
 
-#: BSS Eval parameters of ``eval`` (museval's): framing in seconds, mode, filter length, sources variant
-SCORING_DEFAULTS = {"win": 1.0, "hop": 1.0, "mode": "v4", "filters": 512, "sources": "images"}
 
 
 def dataset_label(dataset):
@@ -184,7 +181,7 @@ class Experiment:
     def qualifiers(self):
         """The method-name qualifiers of this run (:mod:`.names`; defaults are left out of the name)."""
         return {"mixture": self.mixture, "precision": self.precision, "win": self.win, "hop": self.hop,
-                "mode": self.mode, "filters": SCORING_DEFAULTS["filters"], "sources": SCORING_DEFAULTS["sources"]}
+                "mode": self.mode, "filters": DEFAULT_QUALIFIERS["filters"], "sources": DEFAULT_QUALIFIERS["sources"]}
 
     def jobs(self):
         """All jobs, track-major (track, then transform, then oracle)."""
@@ -240,7 +237,7 @@ class Experiment:
             "mixture": self.mixture,
             "precision": self.precision,
             "scoring": {"win": self.win, "hop": self.hop, "mode": self.mode,
-                        "filters": SCORING_DEFAULTS["filters"], "sources": SCORING_DEFAULTS["sources"]},
+                        "filters": DEFAULT_QUALIFIERS["filters"], "sources": DEFAULT_QUALIFIERS["sources"]},
             "accompaniment": "sum of the estimates of every stem but vocals",
             "versions": ident_versions,
             # recorded, not compared

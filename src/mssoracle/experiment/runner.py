@@ -268,8 +268,7 @@ def run_track(experiment, track_index, jobs):
         result = run_unit(unit)
         notes.extend(result.warnings)
         for status, scores, saved in result.results:
-            _finish(experiment, status, scores, saved)
-            frames.append(scores.df.assign(method=status.job.method))
+            frames.append(_finish(experiment, status, scores, saved)[1])
     return frames, list(dict.fromkeys(notes))
 
 
@@ -320,7 +319,12 @@ def _merge(stored_path, status, fresh, experiment):
 
 
 def _finish(experiment, status, scores, saved):
-    """Write one job's result (client side): estimates recorded, metrics merged, the JSON written last."""
+    """Write one job's result (client side): estimates recorded, metrics merged, the JSON written last.
+
+    Returns ``((dataset, method, subset, track), tidy rows)``.
+    """
+    from ..results import remember_rows, tidy
+
     job = status.job
     path = experiment.score_path(job)
     config = experiment.config(job)
@@ -341,7 +345,10 @@ def _finish(experiment, status, scores, saved):
     scores.config = config
     scores.method = job.method
     scores.save(path)
-    return scores
+    parts = (job.dataset, job.method, job.subset, job.track_name)
+    df = tidy(scores, parts)
+    remember_rows(experiment.out, parts, path, df)  # the next rebuild of results.csv reads it from here
+    return parts, df
 
 
 def probe_environment(paths):
@@ -456,13 +463,13 @@ def run_experiment(experiment, *, executor=None, progress=True, log=None, force=
             log(f"{len(partial)} job(s) keep their stored scores and compute only what is missing "
                 f"(e.g. {partial[0].job.method} {partial[0].job.track_name}: {partial[0].reason})")
         units = units_of(experiment, statuses, serial=getattr(executor, "name", "") == "serial")
-        failures = []
+        failures, known = [], {}
         if units:
             paths = sorted({str(p) for u in units for p in experiment.dataset[u.track_index].files.values()})
             with executor:  # an unreachable or mismatched cluster fails here, before anything is written
                 executor.check(functools.partial(probe_environment, tuple(paths)))
                 try:
-                    _run_units(experiment, executor, units, failures, progress, log, fail_fast)
+                    _run_units(experiment, executor, units, failures, progress, log, fail_fast, known)
                 finally:
                     _LOADED.clear()
                     experiment.save_fingerprints()
@@ -470,13 +477,13 @@ def run_experiment(experiment, *, executor=None, progress=True, log=None, force=
         else:  # nothing to compute: the table is still rebuilt (e.g. after a run killed by SIGKILL)
             experiment.save_fingerprints()
             write_results(experiment.out)
-        table = collect_results(experiment.out, jobs=[s.job for s in statuses])
+        table = collect_results(experiment.out, jobs=[s.job for s in statuses], known=known)
         if failures:
             raise JobsFailed(failures, table)
         return table
 
 
-def _run_units(experiment, executor, units, failures, progress, log, fail_fast):
+def _run_units(experiment, executor, units, failures, progress, log, fail_fast, known):
     from tqdm import tqdm
 
     with tqdm(total=sum(len(u.tasks) for u in units), unit="job", disable=not progress or None,
@@ -495,7 +502,8 @@ def _run_units(experiment, executor, units, failures, progress, log, fail_fast):
                         break
                     continue
                 for status, scores, saved in outcome.value.results:
-                    _finish(experiment, status, scores, saved)
+                    parts, df = _finish(experiment, status, scores, saved)
+                    known[parts] = df
                 for line in outcome.value.warnings:
                     log(f"warning: {line}")
                 bar.update(len(unit.tasks))
