@@ -2,10 +2,10 @@
 
 A result is reused only for the same audio: the same path holding re-decoded
 or corrected audio gives another fingerprint, so its scores are recomputed.
-The fingerprint of a file is BLAKE2b (128 bits) over its bytes; a track's
-is BLAKE2b over the ``name=digest`` lines of its files in a fixed order
-(mixture, then the stems).  Hashing reads each file once (about 1 s per GB
-here); the digests are cached in ``OUT/.mssoracle/fingerprints.json`` under
+The fingerprint of a file is SHA-256 over its bytes (the fastest of hashlib's
+hashes here: 1.7 GB/s, BLAKE2b 1.2 GB/s), truncated to 128 bits; a track's is
+SHA-256 over the ``name=digest`` lines of its files in a fixed order (mixture,
+then the stems).  Hashing reads each file once (about 0.6 s per GB here); the digests are cached in ``OUT/.mssoracle/fingerprints.json`` under
 the file's absolute path with its size and modification time, so a later run
 reads nothing again unless a file changed.
 """
@@ -24,12 +24,17 @@ _CHUNK = 1 << 20
 
 
 def file_digest(path):
-    """BLAKE2b-128 hex digest of the bytes of ``path``."""
-    h = hashlib.blake2b(digest_size=16)
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(_CHUNK), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    """SHA-256 of the bytes of ``path``, truncated to 128 bits (32 hex digits)."""
+    h = hashlib.sha256()
+    buf = bytearray(_CHUNK)
+    view = memoryview(buf)
+    with open(path, "rb", buffering=0) as f:
+        while True:
+            n = f.readinto(buf)
+            if not n:
+                break
+            h.update(view[:n])
+    return h.hexdigest()[:32]
 
 
 class FingerprintCache:
@@ -70,10 +75,10 @@ class FingerprintCache:
         """Fingerprint of a :class:`~mssoracle.datasets.Track`: its files' digests combined, in a fixed order."""
         files = track.files  # {"mixture": path, stem: path, ...}; a stem file: {"mixture": path}
         keys = ["mixture"] + sorted(k for k in files if k != "mixture")
-        h = hashlib.blake2b(digest_size=16)
+        h = hashlib.sha256()
         for k in keys:
             h.update(f"{k}={self.digest(files[k])}\n".encode())
-        return h.hexdigest()
+        return h.hexdigest()[:32]
 
     def save(self):
         """Write the cache (atomically) when it changed; an unwritable cache is not an error."""

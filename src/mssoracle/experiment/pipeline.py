@@ -48,6 +48,16 @@ def _zeros_like_stems(stems):
     return np.zeros(stems.shape, dtype=stems.dtype)
 
 
+def _check_finite(mixture, stems):
+    from ..backend import namespace
+    from ..errors import AudioError
+
+    for name, x in (("mixture", mixture), ("stems", stems)):
+        xp = namespace(x)
+        if not bool(xp.all(xp.isfinite(x))):
+            raise AudioError(f"compute_estimates: the {name} holds NaN or inf samples; oracles need finite audio")
+
+
 def _torch_of(x):
     import sys
 
@@ -55,7 +65,7 @@ def _torch_of(x):
     return torch if torch is not None and isinstance(x, torch.Tensor) else None
 
 
-def compute_estimates(transform, oracles, mixture, stems):
+def compute_estimates(transform, oracles, mixture, stems, *, checked=False):
     """Yield ``(oracle, estimate)`` for every oracle, at most :data:`ESTIMATES_IN_FLIGHT` alive at once.
 
     Parameters
@@ -67,6 +77,15 @@ def compute_estimates(transform, oracles, mixture, stems):
         numpy (float32/float64) or a torch tensor; the oracles' mixture.
     stems : array ``(nsrc, channels, time)``
         Same type, dtype and device as ``mixture``.
+    checked : bool
+        The signals are known to be finite (the runner's are checked when decoded): the oracles then
+        skip their scan of every block's coefficients for NaN/inf
+        (:func:`mssoracle.oracles.finite_inputs`).  Otherwise the signals are checked here, once.
+
+    Raises
+    ------
+    AudioError
+        NaN or inf samples (unless ``checked``).
 
     Yields
     ------
@@ -75,6 +94,10 @@ def compute_estimates(transform, oracles, mixture, stems):
         estimate before asking for the next one (the generator frees its
         reference as soon as it is yielded).
     """
+    from ..oracles import finite_inputs
+
+    if not checked:
+        _check_finite(mixture, stems)
     length = int(stems.shape[-1])
     stream = transform.stream(length)  # Transform's default: one block, the whole signal
     for group in estimate_groups(list(oracles)):
@@ -93,7 +116,7 @@ def compute_estimates(transform, oracles, mixture, stems):
                 S = stream.forward(stems, block)
                 for i, q in active:
                     r = runners[i]
-                    with np.errstate(divide="ignore", invalid="ignore"):  # 0/0 in masks of silent bins
+                    with np.errstate(divide="ignore", invalid="ignore"), finite_inputs():  # 0/0: silent bins
                         if q < _passes(r) - 1:
                             r.accumulate(states[i], q, X, S)
                             continue

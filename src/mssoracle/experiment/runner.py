@@ -183,7 +183,8 @@ def run_unit(unit):
     transform = experiment.transform_at(unit.transform_spec, sr)
     by_oracle = {experiment._oracles[s.job.oracle_spec]: s for s in unit.tasks}
     results, notes = [], []
-    for oracle, est in compute_estimates(transform, list(by_oracle), mixture, stems):
+    # the audio was checked finite when it was decoded (Track.load)
+    for oracle, est in compute_estimates(transform, list(by_oracle), mixture, stems, checked=True):
         status = by_oracle[oracle]
         scores = None
         if status.metrics:

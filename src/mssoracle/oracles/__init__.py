@@ -41,7 +41,7 @@ References
 """
 
 from ..constants import SISEC18_ORACLES
-from ._backend import EPS
+from ._backend import EPS, finite_inputs
 from .registry import (ORACLE_REGISTRY, Oracle, Option, at_least, available_oracles, get_oracle, oracle_grammar,
                        register_oracle)
 from .masks import cirm, gt, ibm, irm, mix, mpi, psm  # noqa: E402  (registers the pointwise oracles)
@@ -50,7 +50,7 @@ from .wiener import mwf, wiener  # noqa: E402  (registers the Wiener family)
 __all__ = [
     "irm", "ibm", "mpi", "mwf", "mix", "psm", "cirm", "wiener", "gt",
     "Oracle", "Option", "ORACLES", "ORACLE_REGISTRY", "get_oracle", "available_oracles", "register_oracle",
-    "oracle_grammar", "at_least", "SISEC18_ORACLES", "EPS",
+    "oracle_grammar", "at_least", "SISEC18_ORACLES", "EPS", "finite_inputs",
 ]
 
 

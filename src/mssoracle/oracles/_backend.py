@@ -5,8 +5,14 @@ Every oracle is written once against ``xp = array_api_compat.array_namespace(x)`
 :func:`mssoracle.backend.einsum`).  This module adds the closed-form 1x1 and
 2x2 inverses the multichannel filters use (plain arithmetic on any backend).  Arrays stay on their device: nothing here copies to the host.
 
-Also here: input validation (:func:`prepare`), shared by every oracle.
+Also here: input validation (:func:`prepare`), shared by every oracle, and
+:func:`finite_inputs`, with which a caller that has checked its signals already
+(the experiment pipeline: audio is checked when it is decoded) spares the
+oracles a pass over every block's coefficients.
 """
+
+import contextlib
+import contextvars
 
 import numpy as np
 
@@ -14,8 +20,25 @@ from ..backend import array_namespace as namespace
 from ..backend import is_torch
 from ..errors import AudioError, ParameterError
 
-__all__ = ["EPS", "sq_abs", "prepare", "unit_phase", "complex_dtype", "real_dtype",
+__all__ = ["EPS", "sq_abs", "prepare", "finite_inputs", "unit_phase", "complex_dtype", "real_dtype",
            "stat_dtypes", "inv_eps_det", "inv_norbert"]
+
+#: True inside :func:`finite_inputs`: the coefficients come from signals already checked finite
+_FINITE = contextvars.ContextVar("mssoracle_oracle_inputs_finite", default=False)
+
+
+@contextlib.contextmanager
+def finite_inputs():
+    """Within this block, :func:`prepare` does not scan the coefficients for NaN/inf.
+
+    For callers whose signals were checked finite already (the transforms of finite signals are
+    finite): the experiment pipeline, whose audio is checked when it is decoded.
+    """
+    token = _FINITE.set(True)
+    try:
+        yield
+    finally:
+        _FINITE.reset(token)
 
 #: float64 machine epsilon: sigsep-mus-oracle's ``eps`` and the Wiener family's, whatever the input precision
 EPS = float(np.finfo(np.float64).eps)
@@ -79,7 +102,7 @@ def prepare(X, S, what="oracle"):
     if nsrc == 0:
         raise ParameterError(f"{what} inputs: no sources")
     xp = namespace(*[a for pair in groups for a in pair])
-    for g, (xg, sg) in enumerate(groups):
+    for g, (xg, sg) in enumerate(groups if not _FINITE.get() else ()):
         for what_in, a in (("mixture", xg), ("sources", sg)):
             if not bool(xp.all(xp.isfinite(a))):
                 raise AudioError(f"{what} inputs: group {g} of the {what_in} holds NaN or inf coefficients; "
