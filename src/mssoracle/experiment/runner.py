@@ -386,6 +386,30 @@ def _signals_raise_interrupted():
             signal.signal(s, h)
 
 
+def _preload():
+    """Import now what writing results needs (a signal raised inside a first import breaks the module)."""
+    import json  # noqa: F401
+
+    import pandas  # noqa: F401
+    import soundfile  # noqa: F401
+
+    from .. import results  # noqa: F401
+    from ..bsseval import museval_io  # noqa: F401
+
+
+def _rebuild_after_error(experiment, log):
+    """Save the fingerprints and rebuild ``results.csv`` while an error or a signal stops the command;
+    a failure here is one line (the first error is the one reported)."""
+    from ..results import write_results
+
+    try:
+        experiment.save_fingerprints()
+        write_results(experiment.out)
+    except BaseException as exc:  # noqa: BLE001 - a second signal, a full disk: never mask the first error
+        log(f"could not rebuild {experiment.out / 'results.csv'} ({_one_line(exc) or type(exc).__name__}); "
+            f"`mssoracle results {experiment.out}` rebuilds it")
+
+
 def _log_recomputed(experiment, statuses, log):
     """One line per reason a stored result is not reused (with its first file), not one per job."""
     why = {}
@@ -445,6 +469,7 @@ def run_experiment(experiment, *, executor=None, progress=True, log=None, force=
     executor = executor or get_executor("serial")
     if len(experiment.dataset) == 0:
         raise MssOracleError("no track to evaluate: the dataset selection is empty")
+    _preload()  # no signal may land inside the first import of a library the writes need
     with _signals_raise_interrupted():
         statuses = plan(experiment, force=force)
         if dry_run:
@@ -471,10 +496,13 @@ def run_experiment(experiment, *, executor=None, progress=True, log=None, force=
                 executor.check(functools.partial(probe_environment, tuple(paths)))
                 try:
                     _run_units(experiment, executor, units, failures, progress, log, fail_fast, known)
-                finally:
+                except BaseException:  # interrupted or failed: rebuild what can be, keep the first error
                     _LOADED.clear()
-                    experiment.save_fingerprints()
-                    write_results(experiment.out)
+                    _rebuild_after_error(experiment, log)
+                    raise
+                _LOADED.clear()
+                experiment.save_fingerprints()
+                write_results(experiment.out)
         else:  # nothing to compute: the table is still rebuilt (e.g. after a run killed by SIGKILL)
             experiment.save_fingerprints()
             write_results(experiment.out)
