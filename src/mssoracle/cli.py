@@ -89,6 +89,7 @@ USER_OS_ERRORS = {
     errno.EEXIST: "remove it or choose another path",
 }
 
+
 def user_file(filename):
     """The file a user knows for ``filename``: an atomic writer's temporary file
     (``.<name>.tmp-<pid>-<random><suffix>``, :data:`mssoracle._atomic.TEMP_PATTERN`) maps to its final path."""
