@@ -41,6 +41,9 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_memory import _children, _rss  # noqa: E402  (the same /proc sampling as bench_memory)
+
 HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("MSSORACLE_SHARED", HERE.parents[1] / "shared" / "data"))
 PREVIEWS = SHARED / "musdb18hq-sample" / "train"
@@ -85,25 +88,6 @@ def make_tree(root, seconds):
 
 
 # --- measuring a process tree -------------------------------------------------------------------------------
-
-
-def _children(pid):
-    out = []
-    try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children") as fh:
-                out.extend(int(c) for c in fh.read().split())
-    except OSError:
-        pass
-    return out
-
-
-def _rss(pid):
-    try:
-        with open(f"/proc/{pid}/statm") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, IndexError, ValueError):
-        return 0
 
 
 def _cmdline(pid):
