@@ -18,7 +18,7 @@ from .bsseval.museval_io import aggregate, format_medians
 from .constants import DISPLAY_TARGET_ORDER as TARGET_ORDER
 
 __all__ = ["TARGET_ORDER", "COLUMNS", "aggregate", "aggregate_by_metric", "format_method", "format_results",
-           "score_files", "collect_results", "write_results", "tidy", "remember_rows"]
+           "score_files", "collect_results", "write_results", "tidy", "remember_rows", "score_file"]
 
 #: columns of ``results.csv``
 COLUMNS = ["dataset", "method", "subset", "track", "target", "metric", "time", "score", "cond"]
@@ -60,15 +60,25 @@ def _rows_cache(out, parts):
     return Path(out) / ROWS_CACHE / Path(*parts[:3]) / f"{parts[3]}.csv"
 
 
-def remember_rows(out, parts, path, df):
-    """Cache the rows of the score file ``path`` just written from ``df`` (its :func:`tidy` table), so that
-    the next rebuild of ``results.csv`` does not parse it again."""
+def _store_rows(out, parts, stamp, rows):
     from ._atomic import write_text
 
     try:
-        write_text(_rows_cache(out, parts), _stamp(path) + df.to_csv(index=False, header=False))
+        write_text(_rows_cache(out, parts), stamp + rows)
     except OSError:  # pragma: no cover - the cache is an optimisation only
         pass
+
+
+def remember_rows(out, parts, path, df):
+    """Cache the rows of the score file ``path`` just written from ``df`` (its :func:`tidy` table), so that
+    the next rebuild of ``results.csv`` does not parse it again."""
+    _store_rows(out, parts, _stamp(path), df.to_csv(index=False, header=False))
+
+
+def score_file(out, parts):
+    """The score file of ``parts = (dataset, method, subset, track)``: ``OUT/scores/<dataset>/<method>/<subset>/<track>.json``."""
+    dataset, method, subset, track = parts
+    return Path(out) / "scores" / dataset / method / subset / f"{track}.json"
 
 
 def collect_results(out, *, jobs=None, known=None):
@@ -96,7 +106,7 @@ def collect_results(out, *, jobs=None, known=None):
         seen, items = set(), []
         for j in jobs:
             parts = (j.dataset, j.method, j.subset, j.track_name)
-            path = Path(out) / "scores" / j.dataset / j.method / j.subset / f"{j.track_name}.json"
+            path = score_file(out, parts)
             if parts not in seen and path.is_file():
                 seen.add(parts)
                 items.append((parts, path))
@@ -119,8 +129,6 @@ def _stamp(path):
 
 def _cached_rows(out, parts, path):
     """The CSV rows (no header) of one score file: from its cache when the file is unchanged, else made now."""
-    from ._atomic import write_text
-
     stamp = _stamp(path)
     cache = _rows_cache(out, parts)
     try:
@@ -130,10 +138,7 @@ def _cached_rows(out, parts, path):
     except OSError:
         pass
     rows = _frame(parts, path).to_csv(index=False, header=False)
-    try:
-        write_text(cache, stamp + rows)
-    except OSError:  # pragma: no cover - the cache is an optimisation only
-        pass
+    _store_rows(out, parts, stamp, rows)
     return rows
 
 

@@ -248,7 +248,9 @@ class Experiment:
         }
 
     def score_path(self, job):
-        return self.out / "scores" / job.dataset / job.method / job.subset / f"{job.track_name}.json"
+        from ..results import score_file
+
+        return score_file(self.out, (job.dataset, job.method, job.subset, job.track_name))
 
     def estimate_dir(self, job):
         return self.out / "estimates" / job.dataset / job.method / job.subset / job.track_name
