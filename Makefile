@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 # On this project's machines `torch==2.13.0` installs a CPU build from local disk.
 # `make test TORCH=` skips it.
 TORCH ?= torch==2.13.0
+# torchmetrics is the SI-SDR reference of the tests; it needs torch, so it comes with it
+TORCHMETRICS ?= $(if $(TORCH),torchmetrics==1.9.0)
 PYTEST_ARGS ?=
 
 .PHONY: venv install demo test bench clean
@@ -23,7 +25,7 @@ demo: install
 	$(BIN)/mssoracle eval --out mssoracle-out
 
 test: venv
-	$(BIN)/python -m pip install -q -e '.[test]' $(TORCH)
+	$(BIN)/python -m pip install -q -e '.[test]' $(TORCH) $(TORCHMETRICS)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 bench: install

@@ -77,7 +77,7 @@ def main(argv=None):
     p.add_argument("--runs", type=int, default=3)
     args = p.parse_args(argv)
 
-    from mssoracle.results import ROWS_CACHE, collect_results, write_results
+    from mssoracle.results import CACHE, collect_results, write_results
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
@@ -97,15 +97,16 @@ def main(argv=None):
         results["ours collect_results"] = timed(lambda: collect_results(out), args.runs)
 
         def cold():
-            shutil.rmtree(out / ROWS_CACHE, ignore_errors=True)
+            shutil.rmtree(out / CACHE, ignore_errors=True)
             write_results(out)
         results["ours write_results, no row cache"] = timed(cold, args.runs)
         write_results(out)
         results["ours write_results, cached rows"] = timed(lambda: write_results(out), args.runs)
-        rebuilt = (out / "results.csv").read_bytes()
-        shutil.rmtree(out / ROWS_CACHE)
+        rebuilt = [(out / name).read_bytes() for name in ("results.csv", "summary.csv")]
+        shutil.rmtree(out / CACHE)
         write_results(out)
-        assert (out / "results.csv").read_bytes() == rebuilt, "cached and fresh tables differ"
+        assert [(out / name).read_bytes() for name in ("results.csv", "summary.csv")] == rebuilt, \
+            "cached and fresh tables differ"
         base = results.get("museval MethodStore.add_eval_dir")
         for name, t in results.items():
             ratio = f"  {base / t:5.2f}x museval's speed" if base else ""

@@ -95,11 +95,11 @@ def test_bad_precision_is_a_one_line_error(tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
-def test_metric_alone_prints_its_own_columns_aggregated_its_own_way(tmp_path, capsys):
-    """Nothing hard-wires SDR/SIR/ISR/SAR: a per-track metric alone prints, aggregated by its declared rule."""
+def test_metric_alone_prints_its_own_columns(tmp_path, capsys):
+    """Nothing hard-wires SDR/SIR/ISR/SAR: a per-track metric alone prints, with its own headline."""
     from mssoracle.metrics import METRICS, register_metric
 
-    @register_metric("toymean", outputs=("TOYMEAN",), framewise=False, tracks_agg="mean")
+    @register_metric("toymean", outputs=("TOYMEAN",), framewise=False)
     def toymean(ctx):
         return {t: {"TOYMEAN": 1.0 if ctx.track.endswith("69") else 3.0} for t in ctx.targets()}
 
@@ -111,5 +111,6 @@ def test_metric_alone_prints_its_own_columns_aggregated_its_own_way(tmp_path, ca
         METRICS.unregister("toymean")
     printed = capsys.readouterr().out
     assert "TOYMEAN:   1.000" in printed and "SDR" not in printed
+    assert "median TOYMEAN over drums, bass, other, vocals: 1.000" in printed
     table = pd.read_csv(out / "results.csv")
     assert set(table["metric"]) == {"TOYMEAN"}

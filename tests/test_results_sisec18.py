@@ -7,7 +7,8 @@ import pytest
 
 from mssoracle import cli
 from mssoracle.commands._common import split_oracle_specs, split_transform_specs
-from mssoracle.results import aggregate, format_method, format_results
+from mssoracle.aggregation import format_report
+from mssoracle.results import aggregate
 from mssoracle.sisec18 import check_runs, compare, format_checks, format_comparison, load_published, published_medians
 
 
@@ -43,13 +44,17 @@ def test_format_method_layout():
     for t, base in [("vocals", 6.712), ("drums", 1.0), ("accompaniment", 12.0), ("bass", 2.0), ("other", 3.0)]:
         for k, m in enumerate(["SDR", "SIR", "ISR", "SAR"]):
             rows.append(_tidy("irm1-stft-2048-512", "x", t, m, [base + k]))
-    text = format_results(pd.concat(rows))
+    text = format_report(pd.concat(rows))
     lines = text.splitlines()
+    assert lines[0].startswith("aggregation: sisec (SiSEC 2018)") and lines[1] == ""
+    lines = lines[2:]
     assert lines[0] == "irm1-stft-2048-512"
     assert [ln.split()[0] for ln in lines[1:6]] == ["drums", "bass", "other", "vocals", "accompaniment"]
     assert lines[4] == "vocals          ==> SDR:   6.712  SIR:   7.712  ISR:   8.712  SAR:   9.712"
-    assert lines[6] == "median SDR: 3.000"
-    assert format_method(aggregate(pd.concat(rows))).endswith("median SDR: 3.000")
+    # the headline is over the four MUSDB sources (accompaniment left out): median of 1, 2, 3, 6.712
+    assert lines[6] == "median SDR over drums, bass, other, vocals: 2.500"
+    five = format_report(pd.concat(rows), headline_targets=("drums", "bass", "other", "vocals", "accompaniment"))
+    assert five.splitlines()[-1] == "median SDR over drums, bass, other, vocals, accompaniment: 3.000"
 
 
 def test_published_medians_match_issue():

@@ -80,6 +80,11 @@ class Registry:
     def names(self):
         return list(self._entries)
 
+    def aliases(self, name):
+        """The aliases of ``name``, in the order they were registered."""
+        key = self.canonical(name)
+        return [a for a, k in self._aliases.items() if k == key]
+
     def items(self):
         return [(k, v[0]) for k, v in self._entries.items()]
 

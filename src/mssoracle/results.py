@@ -6,8 +6,12 @@ columns ``dataset, method, subset, track, target, metric, time, score`` and
 produced the row).  ``OUT/results.csv`` is a derived view of every score file
 under ``OUT/scores`` (:func:`write_results`): rebuilt, atomically, when a
 command ends or is stopped, and by ``mssoracle results OUT``; never appended
-to, so it cannot hold only the last command's methods nor lose rows.  Aggregation follows museval (:func:`mssoracle.bsseval.aggregate`):
-NaN-ignoring median over frames for each track, then median over tracks.
+to, so it cannot hold only the last command's methods nor lose rows.
+``OUT/summary.csv``, rebuilt with it, has one row per (dataset, method, subset,
+track, target) and one column per metric: its track value (BSS Eval metrics:
+the NaN-ignoring median over frames), the table users paste into papers
+(:func:`mssoracle.aggregation.summary_table`).  Aggregation over tracks is the
+convention's (``--aggregate sisec|mdx``, :mod:`mssoracle.aggregation`).
 """
 
 from pathlib import Path
@@ -17,8 +21,8 @@ import numpy as np
 from .bsseval.museval_io import aggregate, format_medians
 from .constants import DISPLAY_TARGET_ORDER as TARGET_ORDER
 
-__all__ = ["TARGET_ORDER", "COLUMNS", "aggregate", "aggregate_by_metric", "format_method", "format_results",
-           "score_files", "collect_results", "write_results", "tidy", "remember_rows", "score_file"]
+__all__ = ["TARGET_ORDER", "COLUMNS", "aggregate", "score_files", "collect_results", "write_results", "tidy", "remember_rows", "score_file",
+           "SUMMARY_KEYS"]
 
 #: columns of ``results.csv``
 COLUMNS = ["dataset", "method", "subset", "track", "target", "metric", "time", "score", "cond"]
@@ -56,23 +60,32 @@ def _frame(parts, path):
     return tidy(load_track_scores(path, method=parts[1]), parts)
 
 
-def _rows_cache(out, parts):
-    return Path(out) / ROWS_CACHE / Path(*parts[:3]) / f"{parts[3]}.csv"
+def _rows_cache(out, parts, kind="rows"):
+    return Path(out) / CACHE / kind / Path(*parts[:3]) / f"{parts[3]}.csv"
 
 
-def _store_rows(out, parts, stamp, rows):
+def _store_rows(out, parts, stamp, rows, kind="rows"):
     from ._atomic import write_text
 
     try:
-        write_text(_rows_cache(out, parts), stamp + rows)
+        write_text(_rows_cache(out, parts, kind), stamp + rows)
     except OSError:  # pragma: no cover - the cache is an optimisation only
         pass
 
 
+def _track_rows(df):
+    """The track values of one result's tidy table as CSV rows (columns :data:`SUMMARY_KEYS` + metric, score)."""
+    from .aggregation import track_values
+
+    return track_values(df)[list(SUMMARY_KEYS) + ["metric", "score"]].to_csv(index=False, header=False)
+
+
 def remember_rows(out, parts, path, df):
     """Cache the rows of the score file ``path`` just written from ``df`` (its :func:`tidy` table), so that
-    the next rebuild of ``results.csv`` does not parse it again."""
-    _store_rows(out, parts, _stamp(path), df.to_csv(index=False, header=False))
+    the next rebuild of ``results.csv`` and ``summary.csv`` does not parse it again."""
+    stamp = _stamp(path)
+    _store_rows(out, parts, stamp, df.to_csv(index=False, header=False))
+    _store_rows(out, parts, stamp, _track_rows(df), kind="track")
 
 
 def score_file(out, parts):
@@ -118,8 +131,12 @@ def collect_results(out, *, jobs=None, known=None):
     return pd.concat(frames, ignore_index=True)[COLUMNS]
 
 
-#: per score file, its rows of ``results.csv``, cached beside the output (see :func:`write_results`)
-ROWS_CACHE = Path(".mssoracle") / "rows"
+#: per score file, its rows of ``results.csv`` (``rows/``) and of the track values behind ``summary.csv``
+#: (``track/``), cached beside the output (see :func:`write_results`)
+CACHE = Path(".mssoracle")
+ROWS_CACHE = CACHE / "rows"
+#: key columns of ``summary.csv`` (then one column per metric)
+SUMMARY_KEYS = ("dataset", "method", "subset", "track", "target")
 
 
 def _stamp(path):
@@ -127,94 +144,69 @@ def _stamp(path):
     return f"# {st.st_size} {st.st_mtime_ns}\n"
 
 
-def _cached_rows(out, parts, path):
-    """The CSV rows (no header) of one score file: from its cache when the file is unchanged, else made now."""
-    stamp = _stamp(path)
-    cache = _rows_cache(out, parts)
+def _read_cache(out, parts, stamp, kind):
     try:
-        with open(cache, encoding="utf-8") as f:
+        with open(_rows_cache(out, parts, kind), encoding="utf-8") as f:
             if f.readline() == stamp:
                 return f.read()
     except OSError:
         pass
-    rows = _frame(parts, path).to_csv(index=False, header=False)
-    _store_rows(out, parts, stamp, rows)
-    return rows
+    return None
+
+
+def _cached_rows(out, parts, path):
+    """``(results rows, track-value rows)`` (CSV, no header) of one score file: from its cache when the
+    file is unchanged, else made now."""
+    import io
+
+    import pandas as pd
+
+    stamp = _stamp(path)
+    rows = _read_cache(out, parts, stamp, "rows")
+    track = _read_cache(out, parts, stamp, "track")
+    if rows is None:
+        df = _frame(parts, path)
+        rows = df.to_csv(index=False, header=False)
+        _store_rows(out, parts, stamp, rows)
+    elif track is None:  # a cache written before summary.csv existed
+        df = pd.read_csv(io.StringIO(rows), names=COLUMNS, header=None, keep_default_na=False,
+                         na_values=[""], dtype={c: str for c in COLUMNS[:6]})
+    if track is None:
+        track = _track_rows(df)
+        _store_rows(out, parts, stamp, track, kind="track")
+    return rows, track
 
 
 def write_results(out):
-    """Rebuild ``out/results.csv`` from every score file under ``out`` (atomically); return its path.
+    """Rebuild ``out/results.csv`` and ``out/summary.csv`` from every score file under ``out`` (atomically);
+    return the path of ``results.csv``.
 
-    Each score file's rows are cached in ``out/.mssoracle/rows/`` under the file's size and modification
-    time, so a rebuild parses only the score files written since the last one and then streams the rows
-    into the new table: a command that adds a few results to a large study does not re-read the study
-    (``benchmarks/bench_results.py``).  The table is the same, byte for byte, as one built from scratch.
+    Each score file's rows (and its track values) are cached in ``out/.mssoracle/`` under the file's size and
+    modification time, so a rebuild parses only the score files written since the last one and then streams
+    the rows into the new tables: a command that adds a few results to a large study does not re-read the
+    study (``benchmarks/bench_results.py``).  The tables are the same, byte for byte, as ones built from scratch.
     """
+    import io
+
+    import pandas as pd
+
     from ._atomic import atomic_path
+    from .aggregation import summary_table
 
     path = Path(out) / "results.csv"
+    track = []
     with atomic_path(path) as tmp:
         with open(tmp, "w", encoding="utf-8", newline="") as f:
             f.write(",".join(COLUMNS) + "\n")
             for parts, score_path in score_files(out):
-                f.write(_cached_rows(out, parts, score_path))
+                rows, values = _cached_rows(out, parts, score_path)
+                f.write(rows)
+                track.append(values)
+    names = list(SUMMARY_KEYS) + ["metric", "score"]
+    values = pd.read_csv(io.StringIO("".join(track)), names=names, header=None, keep_default_na=False,
+                         na_values=[""], dtype={c: str for c in names[:-1]})
+    # stored scores have 5 decimals (museval's rounding): a median of two has 6 at most, so 6 loses nothing
+    summary = summary_table(values).round(6)
+    with atomic_path(Path(out) / "summary.csv") as tmp:
+        summary.to_csv(tmp, index=False)
     return path
-
-
-def _target_key(target):
-    return (TARGET_ORDER.index(target), "") if target in TARGET_ORDER else (len(TARGET_ORDER), target)
-
-
-def format_method(agg, method=None):
-    """Format one method's aggregated scores in the seed's (and museval's) layout.
-
-    ``vocals          ==> SDR:   6.712  SIR:  16.301  ISR:  13.098  SAR:   7.721``
-    one line per target (every metric present, museval's four first), then, when SDR is present,
-    ``median SDR: x`` (the median over the targets).
-    """
-    if method is not None and "method" in agg.columns:
-        agg = agg[agg["method"] == method]
-    targets = sorted(dict.fromkeys(agg["target"]), key=_target_key)
-    text = format_medians(agg, targets=targets)
-    sdr = agg[agg["metric"] == "SDR"].set_index("target")["score"]
-    if not len(sdr):
-        return text
-    finite = [sdr[t] for t in targets if t in sdr.index and not np.isnan(sdr[t])]
-    median = f"median SDR: {np.median(finite):.3f}" if finite else "median SDR: nan"
-    return text + "\n" + median
-
-
-def aggregate_by_metric(df):
-    """Aggregate a tidy table, each metric by the convention its registered metric declares.
-
-    Metrics of :mod:`mssoracle.metrics` declare ``frames_agg`` (over frames, per track) and
-    ``tracks_agg`` (over tracks); names no registered metric produces get museval's median/median.
-    """
-    import pandas as pd
-
-    from .metrics import METRICS
-
-    rule = {}
-    for _, m in METRICS.items():
-        for out in m.outputs:
-            rule.setdefault(out, (m.frames_agg, m.tracks_agg))
-    parts = []
-    for (frames_agg, tracks_agg), names in _group_rules(df["metric"].unique(), rule).items():
-        parts.append(aggregate(df[df["metric"].isin(names)], frames_agg=frames_agg, tracks_agg=tracks_agg))
-    return pd.concat(parts, ignore_index=True) if parts else aggregate(df)
-
-
-def _group_rules(names, rule):
-    groups = {}
-    for n in names:
-        groups.setdefault(rule.get(n, ("median", "median")), []).append(n)
-    return groups
-
-
-def format_results(df):
-    """Aggregate a tidy table (each metric by its own convention) and format every method, in the table's order."""
-    agg = aggregate_by_metric(df)
-    blocks = []
-    for method in dict.fromkeys(df["method"]):
-        blocks.append(f"{method}\n{format_method(agg, method)}")
-    return "\n\n".join(blocks)

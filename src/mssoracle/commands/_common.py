@@ -284,3 +284,80 @@ def check_device(backend, device):
         if xpu is None or not xpu.is_available():
             raise ParameterError(f"--device {device}: no Intel XPU is available on this machine; use --device cpu")
     return str(device)
+
+
+def add_metric_options(parser, *, aggregate=True, group=None):
+    """``--metrics`` and, with ``aggregate``, ``--aggregate`` and ``--headline-targets``."""
+    g = group if group is not None else parser.add_argument_group("metrics and aggregation")
+    g.add_argument("--metrics", action="append", metavar="LIST",
+                   help="comma-separated metrics (default bssv4), e.g. bssv4,usdr,sisdr,usdri,sisdri,snr; "
+                        "see `mssoracle metrics`")
+    if aggregate:
+        g.add_argument("--aggregate", metavar="{sisec,mdx}",
+                       help="sisec (default, SiSEC 2018): per track the median over frames, then the median over "
+                            "tracks; mdx (MDX 2021/2023, demucs): the same per-track values, then the mean over "
+                            "tracks")
+        g.add_argument("--headline-targets", metavar="LIST",
+                       help="targets of the headline line (median SDR, and its uSDR/SI-SDR twins); default "
+                            "drums,bass,other,vocals (the seed's and MDX's); e.g. "
+                            "drums,bass,other,vocals,accompaniment")
+    return g
+
+
+def parse_metric_list(values, *, option="--metrics"):
+    """The :class:`~mssoracle.metrics.Metric` s of a repeatable ``--metrics LIST`` (default ``bssv4``)."""
+    from ..errors import ParameterError
+    from ..metrics import METRICS, parse_metrics
+
+    if values is None:
+        return parse_metrics(["bssv4"])
+    names = [m.strip() for v in values for m in str(v).split(",") if m.strip()]
+    if not names:
+        raise ParameterError(f"{option} is empty; give at least one metric: {', '.join(METRICS.names())}")
+    return parse_metrics(names)
+
+
+def parse_aggregation_options(args, *, valid_targets=None):
+    """``(convention name, headline targets)`` of ``--aggregate`` and ``--headline-targets``.
+
+    ``valid_targets``: the target names the data has (an unknown headline target is then an error).
+    """
+    from ..aggregation import DEFAULT_CONVENTION, HEADLINE_TARGETS, get_convention
+    from ..errors import ParameterError
+
+    convention = get_convention(args.aggregate or DEFAULT_CONVENTION).name
+    headline = HEADLINE_TARGETS
+    if getattr(args, "headline_targets", None) is not None:
+        headline = tuple(dict.fromkeys(t.strip() for t in args.headline_targets.split(",") if t.strip()))
+        if not headline:
+            raise ParameterError("--headline-targets is empty; give target names, e.g. "
+                                 "--headline-targets drums,bass,other,vocals")
+        if valid_targets is not None:
+            unknown = [t for t in headline if t not in valid_targets]
+            if unknown:
+                raise ParameterError(f"--headline-targets: unknown target(s) {', '.join(unknown)}; valid: "
+                                     f"{', '.join(valid_targets)}")
+    return convention, headline
+
+
+def check_mixture_metrics(metrics, *, available, what):
+    """Refuse, before any work, a metric that needs a mixture where there is none.
+
+    ``what``: how to provide one (e.g. ``"give --mixture FILE, the mixture the estimates were separated from"``).
+    """
+    from ..errors import ParameterError
+
+    need = [m.name for m in metrics if m.needs_mixture]
+    if need and not available:
+        raise ParameterError(f"--metrics {','.join(need)}: {'this metric needs' if len(need) == 1 else 'these need'} "
+                             f"the mixture (scored as the estimate of every target) and there is none; {what}")
+
+
+def fit_length(x, length):
+    """A ``(channels, time)`` signal at ``length`` samples: zero padded or cut (museval's ``pad_or_truncate``;
+    a view when cut or already that long)."""
+    import numpy as np
+
+    if x.shape[-1] >= length:
+        return x[..., :length]
+    return np.pad(x, ((0, 0), (0, length - x.shape[-1])))

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from .. import validators
 from ..errors import AudioError, ParameterError
-from ._common import check_device, check_output_file
+from ._common import add_metric_options, check_device, check_mixture_metrics, check_output_file, fit_length, \
+    parse_metric_list
 
 HELP = "BSS Eval v4 of estimate WAVs against reference WAVs matched by file name (museval's bsseval)"
 
@@ -18,7 +19,9 @@ together, as museval's bsseval does) and print, per file, the median over frames
 SDR, SIR, ISR and SAR.  Every reference needs an estimate and vice versa; all files need
 the same sample rate and channel count, the references the same length; estimates are
 padded with zeros or cut to that length.  A silent reference or estimate is scored as NaN
-(with a warning) and left out of the call.  --json writes museval's per-track JSON."""
+(with a warning) and left out of the call.  --json writes museval's per-track JSON.
+--metrics adds uSDR, SI-SDR and a framewise SNR (per file); their improvements over the
+mixture (usdri, sisdri) need --mixture FILE, the mixture the estimates were separated from."""
 
 
 def add_scoring_options(parser):
@@ -51,6 +54,10 @@ def add_parser(subparsers, name):
     p.add_argument("--json", metavar="OUT", help="write the frame-wise scores to this JSON file (museval format)")
     p.add_argument("-o", dest="output_dir", metavar="DIR",
                    help="museval's option: write the JSON to DIR/<REF_DIR name>.json")
+    g = add_metric_options(p, aggregate=False)
+    g.add_argument("--mixture", metavar="FILE",
+                   help="the mixture WAV the estimates were separated from (needed by --metrics usdri,sisdri; "
+                        "same rate, channels and length as the references)")
     p.set_defaults(run=run)
     return p
 
@@ -139,10 +146,30 @@ def _common_value(pairs):
     return best, next(p for p, v in pairs if v == best)
 
 
+def read_mixture(path, sample_rate, channels, length):
+    """Read ``--mixture FILE`` after checking its header against the references'; ``(channels, time)``."""
+    from ..audio import audio_info, read_audio
+
+    path = Path(path)
+    if not path.is_file():
+        raise ParameterError(f"{path}: no such file (--mixture, the mixture the estimates were separated from)")
+    sr, ch, n = audio_info(path)
+    if sr != sample_rate or ch != channels or n != length:
+        raise AudioError(f"{path}: {sr} Hz, {ch} channel(s), {n} samples but the references are {sample_rate} Hz, "
+                         f"{channels} channel(s), {length} samples; --mixture must be the references' mixture")
+    audio, _ = read_audio(path)
+    return audio.T
+
+
 def run(args):
+    from ..bsseval import TrackScores
     from ..bsseval.track import TrackEvaluator
+    from ..metrics.registry import MetricContext, add_scores
 
     check_scoring_args(args)
+    metrics = parse_metric_list(args.metrics)
+    check_mixture_metrics(metrics, available=args.mixture is not None,
+                          what="give --mixture FILE, the mixture the estimates were separated from")
     ref_dir = Path(args.reference_dir)
     track_name = ref_dir.resolve().name or str(ref_dir)
     # every output is proven writable before anything is read, scored or printed
@@ -153,21 +180,47 @@ def run(args):
         check_output_file(Path(args.output_dir) / f"{track_name}.json", option="-o")
         outputs.append(Path(args.output_dir) / f"{track_name}.json")
     refs, ests, sr = read_matched(ref_dir, Path(args.estimates_dir))
+    nsampl, nchan = next(iter(refs.values())).shape
+    mixture = read_mixture(args.mixture, sr, nchan, nsampl) if args.mixture is not None else None
     config = {
         "command": "bsseval",
         "references": str(ref_dir),
         "estimates": str(args.estimates_dir),
         "files": list(refs),
+        "metrics": [m.name for m in metrics],
     }
+    if args.mixture is not None:
+        config["mixture"] = str(args.mixture)
     evaluator = TrackEvaluator(refs, sample_rate=sr, win=args.win, hop=args.hop, mode=args.mode,
                                backend=args.backend, device=args.device, track_name=track_name,
                                on_silent="nan", grouping="joint", emit_warnings=False)
-    scores = evaluator.evaluate(ests, config=config)
+    if any(m.compute is None for m in metrics):  # bssv4
+        scores = evaluator.evaluate(ests, config=config)
+    else:
+        scores = TrackScores(track_name, win=args.win, hop=args.hop, config=config, bsseval=evaluator.parameters())
+        scores.duration = nsampl / sr
+        scores.warnings = []
+    others = [m for m in metrics if m.compute is not None]
+    if others:
+        ctx = MetricContext(track=track_name, sample_rate=sr, win=int(args.win * sr), hop=int(args.hop * sr),
+                            references={n: r.T for n, r in refs.items()},
+                            estimates={n: fit_length(ests[n].T, nsampl) for n in refs}, derived={},
+                            mixture=mixture, grouping="joint")
+        add_scores(scores, others, ctx)
     print_warnings("bsseval", scores.warnings, track_name)
+    names = [m.name for m in metrics]
     print(f"{track_name}: {len(refs)} file(s), {sr} Hz, {evaluator.nchan} channel(s), "
-          f"{evaluator.nwin} frame(s) of {args.win:g} s (hop {args.hop:g} s), BSS Eval {args.mode}; "
-          "median over frames:")
-    print(repr(scores), end="")
+          f"{evaluator.nwin} frame(s) of {args.win:g} s (hop {args.hop:g} s), "
+          f"{'BSS Eval ' + args.mode if names == ['bssv4'] else ', '.join(names)}; median over frames"
+          f"{'' if all(m.framewise for m in metrics) else ' (whole-file metrics: the value)'}:")
+    if names == ["bssv4"]:
+        print(repr(scores), end="")
+    else:
+        from ..aggregation import track_values
+        from ..bsseval.museval_io import format_medians
+
+        values = track_values(scores.df)
+        print(format_medians(values, targets=list(refs)))
     for out in outputs:
         scores.save(out)
         print(f"scores written to {out}")

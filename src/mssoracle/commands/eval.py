@@ -5,7 +5,8 @@ import shutil
 from pathlib import Path
 
 from ..errors import MssOracleError, ParameterError
-from ._common import add_data_options, open_dataset_from_args, split_oracle_specs, split_transform_specs
+from ._common import (add_data_options, add_metric_options, open_dataset_from_args, parse_aggregation_options,
+                      parse_metric_list, split_oracle_specs, split_transform_specs)
 
 from ..constants import PRECISIONS, SISEC18_STFT_SPEC
 
@@ -34,12 +35,11 @@ def add_parser(subparsers, name):
     p.add_argument("--precision", metavar="{float32,float64}",
                    help="precision of signals, coefficients and estimates (default float32; float64 with "
                         "--preset sisec18); BSS Eval accumulates in float64 either way")
-    p.add_argument("--metrics", action="append", metavar="LIST",
-                   help="comma-separated metrics (default bssv4); see `mssoracle metrics`")
     p.add_argument("--mixture", choices=["file", "sum"], default="file",
                    help="mixture given to the oracles: the mixture file (default, as SiSEC) or the sum of stems")
     p.add_argument("--targets", help="comma-separated targets to print (every target is always computed and "
                                      "stored)")
+    add_metric_options(p)
     p.add_argument("--out", default="mssoracle-out", help="output folder (default ./mssoracle-out)")
     p.add_argument("--save-estimates", action="store_true",
                    help="also write the estimates of every target as WAV files")
@@ -85,7 +85,6 @@ def _listed(values, option, split):
 
 def run(args):
     from ..experiment import Experiment, JobsFailed, get_executor, run_experiment
-    from ..metrics import parse_metrics
     from ._common import check_device, check_output_dir
 
     transforms = _listed(args.transform, "--transform", split_transform_specs)
@@ -103,9 +102,8 @@ def run(args):
         oracles = oracles or split_oracle_specs([SISEC18_PRESET_ORACLES])
         precision = "float64"
     precision = precision or "float32"
-    metric_names = _listed(args.metrics, "--metrics", lambda v: [m.strip() for x in v for m in x.split(",")
-                                                                  if m.strip()])
-    metrics = [m.name for m in parse_metrics(metric_names or ["bssv4"])]
+    metrics = [m.name for m in parse_metric_list(args.metrics)]  # every oracle has a mixture: no metric refused
+    convention, headline = parse_aggregation_options(args)
     transforms = transforms or split_transform_specs([DEFAULT_TRANSFORMS])
     oracles = oracles or split_oracle_specs([DEFAULT_ORACLES])
     check_device(args.backend, args.device)
@@ -130,12 +128,14 @@ def run(args):
         targets=targets, win=args.win, hop=args.hop, save_estimates=args.save_estimates,
         backend=args.backend, device=args.device, precision=precision, metrics=metrics,
     )
+    stems = tuple(dataset[0].stem_names)
+    valid = stems + (("accompaniment",) if "vocals" in stems and len(stems) > 1 else ())
     if targets:
-        stems = tuple(dataset[0].stem_names)
-        valid = stems + (("accompaniment",) if "vocals" in stems and len(stems) > 1 else ())
         unknown = [t for t in targets if t not in valid]
         if unknown:
             raise ParameterError(f"--targets: unknown target(s) {', '.join(unknown)}; valid: {', '.join(valid)}")
+    convention, headline = parse_aggregation_options(args, valid_targets=valid)
+    report = {"convention": convention, "headline_targets": headline, "targets": targets}
     executor = get_executor(executor_name, jobs=args.jobs, scheduler=args.scheduler,
                             memory_limit=args.memory_limit)
     roots = [dataset.root] if dataset.root is not None else []
@@ -149,23 +149,22 @@ def run(args):
         table = run_experiment(experiment, executor=executor, progress=not args.no_progress, force=args.force,
                                dry_run=args.dry_run, fail_fast=args.fail_fast)
     except JobsFailed as exc:  # the completed jobs are printed, then the one-line error (exit 2)
-        _print(exc.table, targets, out)
+        _print(exc.table, report, out)
         raise
     except MssOracleError:  # e.g. an unreachable cluster: leave no folder this command made for nothing
         if created and not list(out.glob("scores/*/*/*/*.json")):
             shutil.rmtree(out, ignore_errors=True)
         raise
     if table is not None:  # None: a dry run
-        _print(table, targets, out)
+        _print(table, report, out)
     return 0
 
 
-def _print(table, targets, out):
-    from ..results import format_results
+def _print(table, report, out):
+    from ..aggregation import format_report
 
     if table is None or not len(table):
         return
-    if targets:
-        table = table[table["target"].isin(targets)]
-    print(format_results(table))
-    print(f"\nscores: {out / 'scores'}{os.sep}  table (every result under {out}): {out / 'results.csv'}")
+    print(format_report(table, **report))
+    print(f"\nscores: {out / 'scores'}{os.sep}  tables (every result under {out}): {out / 'results.csv'}, "
+          f"{out / 'summary.csv'}")

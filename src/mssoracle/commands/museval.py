@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 from ..errors import AudioError, DatasetError, ParameterError
-from ._common import check_output_dir
+from ._common import add_metric_options, check_output_dir, fit_length, parse_aggregation_options, parse_metric_list
 from .bsseval import add_scoring_options, check_scoring_args, print_warnings
 
 HELP = "score MUSDB18 estimates EST_DIR/<subset>/<track>/<target>.wav as museval does (drop-in)"
@@ -16,8 +16,11 @@ of every target but accompaniment; vocals and accompaniment from a separate two-
 call when both are given) and write museval's JSON to OUT/<subset>/<track>.json
 (OUT defaults to EST_DIR, as in museval).  References are read from MUSDB18-HQ
 folders or MUSDB18 .stem.mp4 files (auto-detected).  A silent reference or estimate
-is scored as NaN with a warning.  Prints the median over frames, then over tracks,
-per target.  museval's options -o, --musdb, --is-wav and -m are accepted.
+is scored as NaN with a warning.  --metrics adds uSDR, SI-SDR, their improvements
+over the track's mixture file and a framewise SNR beside (or instead of) BSS Eval v4.
+Prints, per target, the median over frames, then the median (--aggregate sisec, the
+default) or the mean (mdx) over tracks, and the headline over drums, bass, other and
+vocals.  museval's options -o, --musdb, --is-wav and -m are accepted.
 
 Before any track is scored, OUT must be writable and every selected track's reference
 and estimate headers agree (sample rate, channels, one length per track's estimates);
@@ -42,7 +45,7 @@ def add_parser(subparsers, name):
                    help="write OUT/<subset>/<track>.json (default: EST_DIR, as museval)")
     p.add_argument("--is-wav", dest="is_wav", action="store_true",
                    help="museval's option; accepted and ignored (the layout is detected)")
-    add_scoring_options(p)
+    add_metric_options(p, group=add_scoring_options(p))
     p.set_defaults(run=run)
     return p
 
@@ -114,12 +117,13 @@ def check_estimates(files, header):
 def run(args):
     import pandas as pd
 
-    from ..bsseval.museval_io import aggregate, format_medians
-    from ..bsseval.track import TrackEvaluator
+    from ..aggregation import format_report
     from ..datasets import open_dataset, resolve_root
     from ..errors import MssOracleError
 
     check_scoring_args(args)
+    metrics = parse_metric_list(args.metrics)  # a MUSDB track always has its mixture: no metric is refused
+    convention, headline = parse_aggregation_options(args, valid_targets=MUSDB_TARGET_NAMES)
     est_dir = Path(args.estimates_dir)
     if not est_dir.is_dir():
         raise ParameterError(f"{est_dir}: no such folder (EST_DIR, the estimates: "
@@ -175,7 +179,7 @@ def run(args):
         # what only decoding shows (NaN/inf samples, damaged audio data): this track is reported now and
         # nothing of it is written; the other tracks go on; the command exits 2 at the end
         try:
-            scores = _score_track(track, folder, files, header, est_len, dataset, method, args, TrackEvaluator)
+            scores = _score_track(track, folder, files, header, est_len, dataset, method, args, metrics)
         except MssOracleError as exc:
             print(f"mssoracle museval: error: [{i}/{len(checked)}] track {_track_label(track)!r} not scored: {exc}",
                   file=sys.stderr)
@@ -191,20 +195,21 @@ def run(args):
             print("no target scored (fewer than two estimates per track)")
     else:
         df = pd.concat(frames, ignore_index=True)
-        agg = aggregate(df.drop(columns=["method"]))
-        order = [t for t in MUSDB_TARGET_NAMES if t in set(agg["target"])]
         done = len(checked) - len(failed)
-        print(f"{method}: {done} track(s), median over frames, then over tracks")
-        print(format_medians(agg, targets=order))
+        print(f"{method}: {done} track(s)")
+        print(format_report(df, convention=convention, headline_targets=headline))
     if failed:
         raise AudioError(f"{len(failed)} of {len(checked)} track(s) failed while decoding and were not scored "
                          f"(no file written for them): {', '.join(failed)}; fix the files named above and rerun")
     return 0
 
 
-def _score_track(track, folder, files, header, est_len, dataset, method, args, TrackEvaluator):
-    """Decode one track's estimates and references, score them; a :class:`TrackScores`."""
+def _score_track(track, folder, files, header, est_len, dataset, method, args, metrics):
+    """Decode one track's estimates and references, score them with ``metrics``; a :class:`TrackScores`."""
     from ..audio import read_audio
+    from ..bsseval import TrackScores
+    from ..bsseval.track import TrackEvaluator
+    from ..metrics.registry import MetricContext, add_scores
 
     estimates, rates = {}, {}
     for t, p in files.items():
@@ -227,9 +232,26 @@ def _score_track(track, folder, files, header, est_len, dataset, method, args, T
         "estimates": str(folder),
         "root": str(dataset.root) if dataset.root else None,
         "targets": list(estimates),
+        "metrics": [m.name for m in metrics],
     }
     evaluator = TrackEvaluator(references, sample_rate=audio.sample_rate, win=args.win, hop=args.hop,
                                mode=args.mode, backend=args.backend, device=args.device,
                                track_name=track.name, on_silent="nan", emit_warnings=False)
-    return evaluator.evaluate({k: v.T for k, v in estimates.items()}, config=config, method=method)
+    if any(m.compute is None for m in metrics):  # bssv4
+        scores = evaluator.evaluate({k: v.T for k, v in estimates.items()}, config=config, method=method)
+    else:
+        scores = TrackScores(track.name, win=args.win, hop=args.hop, method=method, config=config,
+                             bsseval=evaluator.parameters())
+        scores.duration = audio.length / audio.sample_rate
+        scores.warnings = []
+    others = [m for m in metrics if m.compute is not None]
+    if others:
+        rate = audio.sample_rate
+        scored = [t for t in estimates if t in references]  # museval scores the targets that have a reference
+        ctx = MetricContext(track=track.name, sample_rate=rate, win=int(args.win * rate), hop=int(args.hop * rate),
+                            references={t: references[t].T for t in scored},
+                            estimates={t: fit_length(estimates[t].T, audio.length) for t in scored},
+                            derived={}, mixture=audio.mixture, grouping="museval")
+        add_scores(scores, others, ctx)
+    return scores
 

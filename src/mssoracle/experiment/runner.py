@@ -188,7 +188,8 @@ def run_unit(unit):
         status = by_oracle[oracle]
         scores = None
         if status.metrics:
-            scores = _score(experiment, evaluator, status, names, derive, est, stems, sr, track.name, notes)
+            scores = _score(experiment, evaluator, status, names, derive, est, stems, mixture, sr, track.name,
+                            notes)
         saved = _save_estimates(experiment, status.job, names, derive, est, sr) if status.estimates else None
         del est
         results.append((status, scores, saved))
@@ -197,10 +198,14 @@ def run_unit(unit):
     return UnitResult(results, list(dict.fromkeys(notes)))
 
 
-def _score(experiment, evaluator, status, names, derive, est, stems, sr, track_name, notes):
-    """The metrics ``status.metrics`` of one estimate set -> TrackScores (every target)."""
+def _score(experiment, evaluator, status, names, derive, est, stems, mixture, sr, track_name, notes):
+    """The metrics ``status.metrics`` of one estimate set -> TrackScores (every target).
+
+    ``mixture`` is the one the oracles were given (``--mixture file|sum``): the
+    improvement metrics (uSDRi, SI-SDRi) score it as the estimate of every target.
+    """
     from ..bsseval import TrackScores
-    from ..metrics import MetricContext
+    from ..metrics.registry import MetricContext, add_scores
 
     wanted = [m for m in experiment._metrics if m.name in status.metrics]
     estimates = {n: est[i].T for i, n in enumerate(names)}
@@ -217,12 +222,9 @@ def _score(experiment, evaluator, status, names, derive, est, stems, sr, track_n
         ctx = MetricContext(track=track_name, sample_rate=sr, win=int(experiment.win * sr),
                             hop=int(experiment.hop * sr), references={n: stems[i] for i, n in enumerate(names)},
                             estimates={n: est[i] for i, n in enumerate(names)},
-                            derived={k: v for k, v in derived_targets(names).items() if k in derive})
-        for metric in others:
-            values = metric.compute(ctx)
-            for target, outputs in values.items():
-                for out_name, v in outputs.items():
-                    scores.add_metric(target, out_name, v, framewise=metric.framewise)
+                            derived={k: v for k, v in derived_targets(names).items() if k in derive},
+                            mixture=mixture, grouping=evaluator.grouping)
+        add_scores(scores, others, ctx)
     scores.warnings = []  # reported through the unit's warnings; not sent back twice
     return scores
 

@@ -12,8 +12,8 @@ from .registry import METRICS, Metric
 #: scorer's numbers carry :data:`mssoracle.bsseval.ALGORITHM_VERSION`
 VERSION = 1
 
-BSSV4 = Metric(name="bssv4", outputs=("SDR", "SIR", "ISR", "SAR"), framewise=True, frames_agg="median",
-               tracks_agg="median", description="BSS Eval v4 images (museval 0.4.1): SDR, SIR, ISR, SAR per frame",
-               version=VERSION)
+BSSV4 = Metric(name="bssv4", outputs=("SDR", "SIR", "ISR", "SAR"), framewise=True,
+               description="BSS Eval v4 images (museval 0.4.1): SDR, SIR, ISR, SAR per frame",
+               version=VERSION, reported_by="SiSEC 2018 (museval), as cSDR in MDX 2021/2023 and demucs")
 METRICS.register("bssv4", BSSV4, aliases=("bss", "bsseval", "museval"), description=BSSV4.description,
                  version=VERSION)

@@ -7,7 +7,7 @@ import numpy as np
 from ..errors import ParameterError
 from ..registry import Registry
 
-__all__ = ["METRICS", "Metric", "MetricContext", "register_metric", "get_metric", "parse_metrics"]
+__all__ = ["METRICS", "Metric", "MetricContext", "register_metric", "get_metric", "parse_metrics", "add_scores"]
 
 #: metric name -> :class:`Metric`
 METRICS = Registry("metric")
@@ -25,9 +25,10 @@ class Metric:
         Tidy-table ``metric`` values it produces (``SDR``, ``SIR``, ...).
     framewise : bool
         One value per BSS Eval frame (True) or one per track (False: stored
-        under the JSON's ``track_metrics`` with ``time = 0``).
-    frames_agg, tracks_agg : {"median", "mean"}
-        Aggregation over frames (framewise metrics) and over tracks.
+        under the JSON's ``track_metrics`` with ``time = 0``).  How values are
+        aggregated is the convention's (``--aggregate sisec|mdx``,
+        :mod:`mssoracle.aggregation`), not the metric's: per track the median
+        over frames (or the track value), then the median or mean over tracks.
     description : str
     compute : callable or None
         ``compute(context) -> {target: {output: values}}``; None for ``bssv4``,
@@ -35,16 +36,21 @@ class Metric:
     version : int
         Algorithm version (>= 1): bumped whenever the metric's numbers change
         (``bssv4``'s numbers also depend on :data:`mssoracle.bsseval.ALGORITHM_VERSION`).
+    needs_mixture : bool
+        The metric reads :attr:`MetricContext.mixture` (improvements over the
+        mixture); commands refuse it, before any work, where no mixture exists.
+    reported_by : str
+        Who reports it (e.g. ``"SiSEC 2018, museval"``), for ``mssoracle metrics``.
     """
 
     name: str
     outputs: tuple
     framewise: bool
-    frames_agg: str = "median"
-    tracks_agg: str = "median"
     description: str = ""
     compute: object = None
     version: int = 1
+    needs_mixture: bool = False
+    reported_by: str = ""
 
 
 @dataclasses.dataclass
@@ -64,6 +70,14 @@ class MetricContext:
         their parts on demand.
     derived : dict of str -> tuple of str
         Derived target -> the stems it is the sum of.
+    mixture : array ``(channels, time)`` or None
+        The mixture the estimates were separated from (``eval``: the one the
+        oracles were given, ``--mixture file|sum``); None when there is none.
+    grouping : {"museval", "joint"}
+        How BSS Eval groups the targets into calls (:func:`mssoracle.bsseval.plan_evaluations`):
+        a framewise metric that follows museval's NaN rule (a frame is NaN for every
+        target of a call when any reference or estimate of the call is silent in it)
+        needs it.
     """
 
     track: str
@@ -73,6 +87,8 @@ class MetricContext:
     references: dict
     estimates: dict
     derived: dict
+    mixture: object = None
+    grouping: str = "museval"
 
     def targets(self):
         return list(self.references) + [d for d in self.derived if d not in self.references]
@@ -94,6 +110,16 @@ class MetricContext:
     def estimate(self, name):
         return self._get(self.estimates, name)
 
+    def calls(self):
+        """The BSS Eval calls of these targets: ``[(sources, scored), ...]`` (:func:`~mssoracle.bsseval.plan_evaluations`,
+        targets in museval's order)."""
+        from ..bsseval.track import plan_evaluations
+        from ..constants import MUSEVAL_TARGET_ORDER
+
+        names = self.targets()
+        order = [t for t in MUSEVAL_TARGET_ORDER if t in names] + [t for t in names if t not in MUSEVAL_TARGET_ORDER]
+        return plan_evaluations(order, self.grouping)[0]
+
     def nwin(self):
         """museval's number of frames."""
         n = int(next(iter(self.references.values())).shape[-1])
@@ -102,8 +128,8 @@ class MetricContext:
         return int(np.floor((n - self.win + self.hop) / self.hop))
 
 
-def register_metric(name, *, outputs, framewise, frames_agg="median", tracks_agg="median", description="",
-                    version=1):
+def register_metric(name, *, outputs, framewise, description="", version=1, needs_mixture=False, reported_by="",
+                    aliases=()):
     """Decorator: register ``compute(context)`` as the metric ``name``.
 
     ``version`` (an integer >= 1, default 1) is the metric's algorithm version: bump it whenever its
@@ -119,17 +145,15 @@ def register_metric(name, *, outputs, framewise, frames_agg="median", tracks_agg
     outputs = tuple(outputs)
     if not outputs:
         raise ParameterError(f"metric {name!r}: declare at least one output name")
-    for agg in (frames_agg, tracks_agg):
-        if agg not in ("median", "mean"):
-            raise ParameterError(f"metric {name!r}: aggregation must be 'median' or 'mean', got {agg!r}")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise ParameterError(f"metric {name!r}: version must be an integer >= 1 (bump it when its numbers "
                              f"change), got {version!r}")
 
     def deco(fn):
         METRICS.register(name, Metric(name=str(name).lower(), outputs=outputs, framewise=bool(framewise),
-                                      frames_agg=frames_agg, tracks_agg=tracks_agg, description=description,
-                                      compute=fn, version=version), description=description, version=version)
+                                      description=description, compute=fn, version=version,
+                                      needs_mixture=bool(needs_mixture), reported_by=reported_by),
+                         aliases=tuple(aliases), description=description, version=version)
         return fn
     return deco
 
@@ -153,3 +177,19 @@ def parse_metrics(values):
         m = METRICS.get(n)
         out.setdefault(m.name, m)
     return list(out.values())
+
+
+def add_scores(scores, metrics, ctx):
+    """Compute every metric of ``metrics`` that has a ``compute`` (all but ``bssv4``) on ``ctx`` and add its
+    values to ``scores`` (a :class:`~mssoracle.bsseval.TrackScores`: framewise values per frame, the others
+    under ``track_metrics``).  Returns ``scores``."""
+    for metric in metrics:
+        if metric.compute is None:
+            continue
+        if metric.needs_mixture and ctx.mixture is None:
+            raise ParameterError(f"metric {metric.name!r} needs the mixture (scored as the estimate of every "
+                                 f"target) and none was given")
+        for target, outputs in metric.compute(ctx).items():
+            for out_name, v in outputs.items():
+                scores.add_metric(target, out_name, v, framewise=metric.framewise)
+    return scores
