@@ -2,7 +2,7 @@
 
 Usage::
 
-    python scripts/make_version_reference.py [--out tests/data/algorithm_versions.json]
+    python scripts/make_version_reference.py [--out tests/data/algorithm_versions.json] [--only KEY,...]
 
 Every component whose numbers a stored result depends on carries an integer algorithm version (the
 ``version`` field of a result's configuration; :func:`mssoracle.experiment.identity.component_versions`):
@@ -30,7 +30,7 @@ The inputs:
 * the scorer: ``bsseval.evaluate`` on 2 s of seeded stereo references and perturbed estimates at
   8 kHz, 1 s frames: mode v4 with 512-tap filters, v3 and the bss_eval_sources variant with 64;
 * metrics: the same signals as a four-stem track (``bssv4`` through ``TrackEvaluator``, with the
-  derived accompaniment; others through their ``compute(MetricContext)``);
+  derived accompaniment; others through their ``compute(MetricContext)``, the mixture the stems' sum);
 * the loader: a track folder of 16-bit WAV files written here with :mod:`wave` (decoded through
   ``open_dataset``/``Track.load`` in float32 and float64), and the stempeg preview's ``.stem.mp4``
   when it can be read (PyAV).
@@ -254,7 +254,8 @@ def metric_numbers(name):
     ctx = MetricContext(track="reference", sample_rate=8000, win=8000, hop=8000,
                         references={s: refs[j].T for j, s in enumerate(STEMS)},
                         estimates={s: est[j].T for j, s in enumerate(STEMS)},
-                        derived=dict(derived_targets(list(STEMS))))
+                        derived=dict(derived_targets(list(STEMS))),
+                        mixture=refs.sum(axis=0).T)  # the stems' sum (improvement metrics)
     out = {}
     for target, outputs in m.compute(ctx).items():
         for output, v in outputs.items():
@@ -340,12 +341,17 @@ def check_component(stored, key, version, where, current):
     return None
 
 
-def reference():
-    """The whole reference document."""
+def reference(only=None, previous=None):
+    """The whole reference document; with ``only`` (component keys), those recomputed and every other
+    entry kept from ``previous`` (the stored document)."""
     import mssoracle
 
     comps = {}
+    kept = (previous or {}).get("components", {})
     for key, (version, where) in components().items():
+        if only is not None and key not in only and key in kept:
+            comps[key] = kept[key]
+            continue
         comps[key] = {"version": version, "where": where, "numbers": numbers(key)}
     return {"generator": "scripts/make_version_reference.py", "rtol": RTOL,
             "numpy": np.__version__, "mssoracle": getattr(mssoracle, "__version__", "?"), "components": comps}
@@ -354,8 +360,19 @@ def reference():
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=REFERENCE)
+    ap.add_argument("--only", metavar="KEY,...",
+                    help="recompute only these components (e.g. metric:usdr,metric:snr); keep the other stored "
+                         "entries of --out (a component without a stored entry is computed)")
     args = ap.parse_args(argv)
-    doc = reference()
+    only = None
+    previous = None
+    if args.only:
+        only = {k.strip() for k in args.only.split(",") if k.strip()}
+        unknown = sorted(only - set(components()))
+        if unknown:
+            ap.error(f"--only: unknown component(s) {', '.join(unknown)}; known: {', '.join(components())}")
+        previous = json.loads(args.out.read_text()) if args.out.exists() else None
+    doc = reference(only, previous)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
     print(f"wrote {args.out}: {len(doc['components'])} components")
