@@ -16,7 +16,8 @@ import numpy as np
 from ..backend import is_torch
 from ..errors import AudioError, ParameterError
 
-__all__ = ["BLOCK_BYTES", "SumOf", "Pair", "pair", "blocks", "result", "db"]
+__all__ = ["BLOCK_BYTES", "SumOf", "Pair", "pair", "blocks", "buffered", "sumsq", "block_len", "to_torch", "zeros",
+           "as_f", "check_finite", "eps_of", "result", "db", "has_signal", "reference", "estimate", "mixture"]
 
 #: bytes of one float64 block temporary (all leading rows of an item together)
 BLOCK_BYTES = 8 << 20
@@ -221,6 +222,27 @@ def blocks(p, r, e):
         if p.torch:
             rb, eb = to_torch(rb, p.device), to_torch(eb, p.device)
         yield rb, eb
+
+
+def buffered(p, r, e, dtype="float64"):
+    """numpy inputs: blocks ``(x, y)`` of ``r`` and ``e`` copied into two reused ``dtype`` buffers (writable,
+    C-contiguous: the kernels work in place and sum with ``einsum``); at most :data:`BLOCK_BYTES` each."""
+    n = p.nsampl
+    step = block_len(r)
+    lead = tuple(r.shape[:-1])
+    bx, by = np.empty(lead + (step,), dtype=dtype), np.empty(lead + (step,), dtype=dtype)
+    for a in range(0, n, step):
+        b = min(n, a + step)
+        x, y = bx[..., : b - a], by[..., : b - a]
+        np.copyto(x, r[..., a:b], casting="unsafe")
+        np.copyto(y, e[..., a:b], casting="unsafe")
+        yield x, y
+
+
+def sumsq(x, y=None, axes="t"):
+    """``sum(x * y)`` over time (``axes="t"``) or channels and time (``"ct"``), without a product array."""
+    y = x if y is None else y
+    return np.einsum("...ct,...ct->..." if axes == "ct" else "...t,...t->...", x, y)
 
 
 def to_torch(x, device):

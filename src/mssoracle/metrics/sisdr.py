@@ -12,8 +12,11 @@ then the mean over channels.  The conventions are torchmetrics' (``scale_invaria
 zero-mean step by default (Le Roux et al. remove the mean: ``zero_mean=True``).
 """
 
+import numpy as np
+
 from .. import validators
-from . import _blocks
+from ._blocks import (as_f, blocks, buffered, check_finite, db, eps_of, estimate,
+                      has_signal, mixture, pair, reference, result, sumsq, zeros)
 from .registry import register_metric
 
 __all__ = ["si_sdr"]
@@ -72,49 +75,67 @@ def si_sdr(references, estimates, *, zero_mean=False, eps=None):
     (15.2501, 15.0918)
     """
     zero_mean = validators.boolean(zero_mean, "zero_mean")
-    p = _blocks.pair(references, estimates)
-    eps = _blocks.eps_of(p.est_dtype) if eps is None else validators.number(eps, "eps", minimum=0)
+    p = pair(references, estimates)
+    eps = eps_of(p.est_dtype) if eps is None else validators.number(eps, "eps", minimum=0)
     out = []
     for r, e in zip(p.refs, p.ests):
         lead = tuple(r.shape[:-1])  # (..., channels)
         mr = me = None
         if zero_mean:
-            sr, se = _blocks.zeros(p, lead), _blocks.zeros(p, lead)
-            for rb, eb in _blocks.blocks(p, r, e):
-                sr += _sum_t(p, _blocks.as_f(p, rb))
-                se += _sum_t(p, _blocks.as_f(p, eb))
-            _blocks.check_finite(p, sr + se)
+            sr, se = zeros(p, lead), zeros(p, lead)
+            for rb, eb in blocks(p, r, e):
+                if p.torch:
+                    sr += _sum_t(p, as_f(p, rb))
+                    se += _sum_t(p, as_f(p, eb))
+                else:
+                    sr += np.sum(rb, axis=-1, dtype=np.float64)
+                    se += np.sum(eb, axis=-1, dtype=np.float64)
+            check_finite(p, sr + se)
             mr, me = (sr / p.nsampl)[..., None], (se / p.nsampl)[..., None]
 
-        def centred(rb, eb):
-            rb, eb = _blocks.as_f(p, rb), _blocks.as_f(p, eb)
-            if zero_mean:
-                rb, eb = rb - mr, eb - me
-            return rb, eb
+        def passes():
+            """float64 blocks, centred with ``zero_mean`` (numpy: reused buffers, worked on in place)."""
+            if p.torch:
+                for rb, eb in blocks(p, r, e):
+                    rb, eb = as_f(p, rb), as_f(p, eb)
+                    yield (rb - mr, eb - me) if zero_mean else (rb, eb)
+                return
+            for x, y in buffered(p, r, e):
+                if zero_mean:
+                    x -= mr
+                    y -= me
+                yield x, y
 
-        dot, rr = _blocks.zeros(p, lead), _blocks.zeros(p, lead)
-        for rb, eb in _blocks.blocks(p, r, e):
-            rb, eb = centred(rb, eb)
-            dot += _sum_t(p, rb * eb)
-            rr += _sum_t(p, rb * rb)
-        _blocks.check_finite(p, dot + rr)
+        dot, rr = zeros(p, lead), zeros(p, lead)
+        for x, y in passes():
+            if p.torch:
+                dot += _sum_t(p, x * y)
+                rr += _sum_t(p, x * x)
+            else:
+                dot += sumsq(x, y)
+                rr += sumsq(x)
+        check_finite(p, dot + rr)
         alpha = (dot + eps) / (rr + eps)
-        noise = _blocks.zeros(p, lead)
+        noise = zeros(p, lead)
         a = alpha[..., None]
-        for rb, eb in _blocks.blocks(p, r, e):
-            rb, eb = centred(rb, eb)
-            d = a * rb - eb
-            noise += _sum_t(p, d * d)
-        _blocks.check_finite(p, noise)
-        val = _blocks.db(p, alpha * alpha * rr + eps, noise + eps)
+        for x, y in passes():
+            if p.torch:
+                d = a * x - y
+                noise += _sum_t(p, d * d)
+            else:
+                x *= a
+                np.subtract(x, y, out=y)
+                noise += sumsq(y)
+        check_finite(p, noise)
+        val = db(p, alpha * alpha * rr + eps, noise + eps)
         out.append(val.mean(dim=-1) if p.torch else val.mean(axis=-1))
-    return _blocks.result(p, out)
+    return result(p, out)
 
 
 # -- registered metrics ---------------------------------------------------------------------------------------
 
 def _scored_targets(ctx):
-    return [t for t in ctx.targets() if _blocks.has_signal(ctx, t)]
+    return [t for t in ctx.targets() if has_signal(ctx, t)]
 
 
 @register_metric("sisdr", outputs=("SI-SDR",), framewise=False, version=1,
@@ -123,7 +144,7 @@ def _scored_targets(ctx):
                  reported_by="nussl, asteroid, torchmetrics", aliases=("si-sdr", "si_sdr"))
 def sisdr_metric(ctx):
     """SI-SDR of every target (derived ones summed block by block, never materialised)."""
-    return {t: {"SI-SDR": float(si_sdr(_blocks.reference(ctx, t), _blocks.estimate(ctx, t)))}
+    return {t: {"SI-SDR": float(si_sdr(reference(ctx, t), estimate(ctx, t)))}
             for t in _scored_targets(ctx)}
 
 
@@ -132,10 +153,10 @@ def sisdr_metric(ctx):
                  reported_by="nussl, asteroid (SI-SDRi)", aliases=("si-sdri", "si_sdri", "si-sdr-i"))
 def sisdri_metric(ctx):
     """SI-SDR of every target minus the SI-SDR of the mixture as its estimate."""
-    mix = _blocks.mixture(ctx, "sisdri")
+    mix = mixture(ctx, "sisdri")
     out = {}
     for t in _scored_targets(ctx):
-        ref = _blocks.reference(ctx, t)
-        out[t] = {"SI-SDRi": float(si_sdr(ref, _blocks.estimate(ctx, t))) - float(si_sdr(ref, mix))}
+        ref = reference(ctx, t)
+        out[t] = {"SI-SDRi": float(si_sdr(ref, estimate(ctx, t))) - float(si_sdr(ref, mix))}
     return out
 

@@ -21,7 +21,7 @@ from ..bsseval.evaluator import safe_db
 from ..bsseval.signals import Signals, frame_stats
 from ..bsseval.validation import framing
 from ..errors import AudioError, ParameterError
-from . import _blocks
+from ._blocks import SumOf, estimate, has_signal, pair, reference
 from .registry import register_metric
 
 __all__ = ["snr_framewise"]
@@ -56,10 +56,10 @@ class _Frames:
 
 
 def _parts(items):
-    """``(channels, time)`` items (arrays or :class:`~._blocks.SumOf`) -> (T, C) part views and sources."""
+    """``(channels, time)`` items (arrays or :class:`~.SumOf`) -> (T, C) part views and sources."""
     parts, index, sources = [], {}, []
     for x in items:
-        members = x.parts if isinstance(x, _blocks.SumOf) else [x]
+        members = x.parts if isinstance(x, SumOf) else [x]
         src = []
         for m in members:
             if id(m) not in index:
@@ -117,7 +117,7 @@ def snr_framewise(references, estimates, *, win, hop):
     """
     win = validators.integer(win, "win", minimum=1)
     hop = validators.integer(hop, "hop", minimum=1)
-    p = _blocks.pair(references, estimates, min_ndim=3, what="(sources, channels, time)")
+    p = pair(references, estimates, min_ndim=3, what="(sources, channels, time)")
     if len(p.batch) != 1:
         raise ParameterError(f"references and estimates: shape {p.batch + (p.nchan, p.nsampl)}; expected "
                              "(sources, channels, time) or a list of (channels, time) arrays")
@@ -152,12 +152,12 @@ def snr_metric(ctx):
     ``on_silent="nan"``.
     """
     calls = ctx.calls()
-    names = list(dict.fromkeys(s for sources, _ in calls for s in sources if _blocks.has_signal(ctx, s)))
+    names = list(dict.fromkeys(s for sources, _ in calls for s in sources if has_signal(ctx, s)))
     if not names:
         return {}
-    refs = [_blocks.reference(ctx, t) for t in names]
-    ests = [_blocks.estimate(ctx, t) for t in names]
-    p = _blocks.pair(refs, ests, min_ndim=3, what="(channels, time) per target")
+    refs = [reference(ctx, t) for t in names]
+    ests = [estimate(ctx, t) for t in names]
+    p = pair(refs, ests, min_ndim=3, what="(channels, time) per target")
     frames = _Frames(p.refs, p.ests, p.nsampl, ctx.win, ctx.hop)
     nwin = len(frames.starts)
     index = {t: i for i, t in enumerate(names)}

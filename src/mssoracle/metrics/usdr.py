@@ -13,7 +13,8 @@ Eval's SDR it allows no distortion filter and no per-frame median.
 import numpy as np
 
 from .. import validators
-from . import _blocks
+from ._blocks import (as_f, blocks, buffered, check_finite, db, estimate,
+                      has_signal, mixture, pair, reference, result, sumsq, zeros)
 from .registry import register_metric
 
 __all__ = ["usdr", "FLOAT32_BOUND_DB"]
@@ -77,15 +78,20 @@ def usdr(references, estimates, *, delta=1e-7, dtype="float64"):
     """
     dtype = validators.choice(dtype, "dtype", ("float64", "float32"))
     delta = validators.number(delta, "delta", minimum=0)
-    p = _blocks.pair(references, estimates)
+    p = pair(references, estimates)
     out = []
     for r, e in zip(p.refs, p.ests):
         lead = tuple(r.shape[:-2])
-        num = _blocks.zeros(p, lead, dtype)
-        den = _blocks.zeros(p, lead, dtype)
-        for rb, eb in _blocks.blocks(p, r, e):
+        num = zeros(p, lead, dtype)
+        den = zeros(p, lead, dtype)
+        if not p.torch and dtype == "float64":  # float64 copies of the blocks into two reused buffers
+            for x, y in buffered(p, r, e):
+                num += sumsq(x, axes="ct")
+                np.subtract(x, y, out=y)
+                den += sumsq(y, axes="ct")
+        for rb, eb in (blocks(p, r, e) if p.torch or dtype == "float32" else ()):
             if p.torch:
-                rb, eb = _blocks.as_f(p, rb, dtype), _blocks.as_f(p, eb, dtype)
+                rb, eb = as_f(p, rb, dtype), as_f(p, eb, dtype)
                 d = rb - eb
                 den += (d * d).sum(dim=(-2, -1))
                 num += (rb * rb).sum(dim=(-2, -1))
@@ -95,18 +101,18 @@ def usdr(references, estimates, *, delta=1e-7, dtype="float64"):
                 den += d.sum(axis=(-2, -1))
                 np.multiply(rb, rb, out=d, dtype=dtype)
                 num += d.sum(axis=(-2, -1))
-        _blocks.check_finite(p, num + den)
+        check_finite(p, num + den)
         dl = np.float32(delta) if dtype == "float32" else float(delta)
         num += dl
         den += dl
-        out.append(_blocks.db(p, num, den))
-    return _blocks.result(p, out)
+        out.append(db(p, num, den))
+    return result(p, out)
 
 
 # -- registered metrics ---------------------------------------------------------------------------------------
 
 def _scored_targets(ctx):
-    return [t for t in ctx.targets() if _blocks.has_signal(ctx, t)]
+    return [t for t in ctx.targets() if has_signal(ctx, t)]
 
 
 @register_metric("usdr", outputs=("uSDR",), framewise=False, version=1,
@@ -115,7 +121,7 @@ def _scored_targets(ctx):
                  reported_by="MDX 2021/2023 (uSDR), demucs (new_sdr)", aliases=("u-sdr", "u_sdr"))
 def usdr_metric(ctx):
     """uSDR of every target (derived ones summed block by block, never materialised)."""
-    return {t: {"uSDR": float(usdr(_blocks.reference(ctx, t), _blocks.estimate(ctx, t)))}
+    return {t: {"uSDR": float(usdr(reference(ctx, t), estimate(ctx, t)))}
             for t in _scored_targets(ctx)}
 
 
@@ -124,10 +130,10 @@ def usdr_metric(ctx):
                  reported_by="uSDR improvement over the mixture (as SI-SDRi)", aliases=("usdr-i", "usdr_i"))
 def usdri_metric(ctx):
     """uSDR of every target minus the uSDR of the mixture as its estimate."""
-    mix = _blocks.mixture(ctx, "usdri")
+    mix = mixture(ctx, "usdri")
     out = {}
     for t in _scored_targets(ctx):
-        ref = _blocks.reference(ctx, t)
-        out[t] = {"uSDRi": float(usdr(ref, _blocks.estimate(ctx, t))) - float(usdr(ref, mix))}
+        ref = reference(ctx, t)
+        out[t] = {"uSDRi": float(usdr(ref, estimate(ctx, t))) - float(usdr(ref, mix))}
     return out
 
