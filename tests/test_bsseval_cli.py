@@ -216,9 +216,9 @@ def test_museval_command_writes_museval_json(musdb_tree, tmp_path, capsys):
     assert load_track_scores(b_json).targets == ["vocals", "accompaniment"]
     # final table: median over frames then tracks, one line per target
     lines = [line for line in captured.out.splitlines() if "==>" in line]
-    assert [line.split()[0] for line in lines] == ["vocals", "drums", "bass", "other", "accompaniment"]
+    assert [line.split()[0] for line in lines] == ["drums", "bass", "other", "vocals", "accompaniment"]
     vocals_sdr = np.median([np.median(load_track_scores(p).values("vocals")["SDR"]) for p in (a_json, b_json)])
-    assert f"SDR:{vocals_sdr:>8.3f}" in lines[0]
+    assert f"SDR:{vocals_sdr:>8.3f}" in lines[3]
 
 
 def test_museval_aliases_subset_track_and_silent(musdb_tree, tmp_path, capsys):

@@ -31,7 +31,7 @@ from .errors import ParameterError
 from .registry import Registry
 
 __all__ = [
-    "Convention", "CONVENTIONS", "DEFAULT_CONVENTION", "HEADLINE_TARGETS", "SUMMARY_COLUMNS_ORDER",
+    "Convention", "CONVENTIONS", "DEFAULT_CONVENTION", "HEADLINE_TARGETS", "SUMMARY_COLUMNS_ORDER", "metric_order",
     "NON_HEADLINE_METRICS", "get_convention", "track_values", "aggregate", "headline", "describe",
     "format_report", "summary_table",
 ]
@@ -118,7 +118,7 @@ def _reduce(series_groupby, how):
     return series_groupby.median() if how == "median" else series_groupby.mean()
 
 
-def _metric_order(names):
+def metric_order(names):
     """Metric names in vocabulary order, then the others in the given order."""
     names = list(dict.fromkeys(names))
     return [m for m in SUMMARY_COLUMNS_ORDER if m in names] + [m for m in names if m not in SUMMARY_COLUMNS_ORDER]
@@ -237,7 +237,7 @@ def headline(df, *, convention=DEFAULT_CONVENTION, targets=HEADLINE_TARGETS):
     rows = []
     for method in methods:
         mtv = tv[tv["method"] == method] if has_method else tv
-        for metric in _metric_order(mtv["metric"]):
+        for metric in metric_order(mtv["metric"]):
             part = mtv[mtv["metric"] == metric]
             present = tuple(t for t in targets if t in set(part["target"]))
             if conv.tracks_agg == "median":
@@ -318,7 +318,7 @@ def format_report(df, *, convention=DEFAULT_CONVENTION, headline_targets=HEADLIN
         lines = [] if method is None else [str(method)]
         if len(magg):
             lines.append(format_medians(magg, targets=_target_order(magg["target"]),
-                                        metrics=_metric_order(magg["metric"])))
+                                        metrics=metric_order(magg["metric"])))
         mheads = heads[heads["method"] == method] if has_method else heads
         for row in mheads.itertuples(index=False):
             lines.append(_headline_line(conv, row.metric, row.targets, row.score))
@@ -337,7 +337,7 @@ def summary_table(df):
 
     tv = track_values(df)
     keys = [k for k in _keys(tv) if k != "metric"]
-    metrics = _metric_order(tv["metric"]) if len(tv) else []
+    metrics = metric_order(tv["metric"]) if len(tv) else []
     if not len(tv):
         return _empty(keys)
     rows = tv[keys].drop_duplicates()

@@ -16,13 +16,11 @@ convention's (``--aggregate sisec|mdx``, :mod:`mssoracle.aggregation`).
 
 from pathlib import Path
 
-import numpy as np
-
-from .bsseval.museval_io import aggregate, format_medians
+from .bsseval.museval_io import aggregate
 from .constants import DISPLAY_TARGET_ORDER as TARGET_ORDER
 
-__all__ = ["TARGET_ORDER", "COLUMNS", "aggregate", "score_files", "collect_results", "write_results", "tidy", "remember_rows", "score_file",
-           "SUMMARY_KEYS"]
+__all__ = ["TARGET_ORDER", "COLUMNS", "aggregate", "score_files", "collect_results", "write_results", "tidy",
+           "remember_rows", "score_file", "SUMMARY_KEYS"]
 
 #: columns of ``results.csv``
 COLUMNS = ["dataset", "method", "subset", "track", "target", "metric", "time", "score", "cond"]

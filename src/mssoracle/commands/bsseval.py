@@ -157,8 +157,8 @@ def read_mixture(path, sample_rate, channels, length):
     if sr != sample_rate or ch != channels or n != length:
         raise AudioError(f"{path}: {sr} Hz, {ch} channel(s), {n} samples but the references are {sample_rate} Hz, "
                          f"{channels} channel(s), {length} samples; --mixture must be the references' mixture")
-    audio, _ = read_audio(path)
-    return audio.T
+    audio, _ = read_audio(path)  # (channels, time)
+    return audio
 
 
 def run(args):
@@ -216,11 +216,13 @@ def run(args):
     if names == ["bssv4"]:
         print(repr(scores), end="")
     else:
-        from ..aggregation import track_values
+        from ..aggregation import metric_order, track_values
         from ..bsseval.museval_io import format_medians
+        from ..constants import MUSEVAL_TARGET_ORDER
 
         values = track_values(scores.df)
-        print(format_medians(values, targets=list(refs)))
+        order = [t for t in MUSEVAL_TARGET_ORDER if t in refs] + [t for t in refs if t not in MUSEVAL_TARGET_ORDER]
+        print(format_medians(values, targets=order, metrics=metric_order(list(dict.fromkeys(values["metric"])))))
     for out in outputs:
         scores.save(out)
         print(f"scores written to {out}")

@@ -188,8 +188,9 @@ def run(args):
         print_warnings("museval", scores.warnings, track.name)
         scores.save(path)
         print(f"[{i}/{len(checked)}] {path}", file=sys.stderr)
-        if len(scores):
-            frames.append(scores.df)
+        df = scores.df  # framewise and whole-track rows
+        if len(df):
+            frames.append(df)
     if not frames:
         if not failed:
             print("no target scored (fewer than two estimates per track)")
@@ -250,7 +251,7 @@ def _score_track(track, folder, files, header, est_len, dataset, method, args, m
         scored = [t for t in estimates if t in references]  # museval scores the targets that have a reference
         ctx = MetricContext(track=track.name, sample_rate=rate, win=int(args.win * rate), hop=int(args.hop * rate),
                             references={t: references[t].T for t in scored},
-                            estimates={t: fit_length(estimates[t].T, audio.length) for t in scored},
+                            estimates={t: fit_length(estimates[t], audio.length) for t in scored},
                             derived={}, mixture=audio.mixture, grouping="museval")
         add_scores(scores, others, ctx)
     return scores

@@ -111,8 +111,8 @@ class MetricContext:
         return self._get(self.estimates, name)
 
     def calls(self):
-        """The BSS Eval calls of these targets: ``[(sources, scored), ...]`` (:func:`~mssoracle.bsseval.plan_evaluations`,
-        targets in museval's order)."""
+        """The BSS Eval calls of these targets: ``[(sources, scored), ...]``
+        (:func:`~mssoracle.bsseval.plan_evaluations`, targets in museval's order)."""
         from ..bsseval.track import plan_evaluations
         from ..constants import MUSEVAL_TARGET_ORDER
 

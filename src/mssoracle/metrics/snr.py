@@ -140,7 +140,7 @@ def snr_framewise(references, estimates, *, win, hop):
 @register_metric("snr", outputs=("SNR",), framewise=True, version=1,
                  description="SNR per BSS Eval frame (museval's framing and NaN rule): 10 log10(sum s^2 / "
                              "sum (s - s_hat)^2), BSS Eval v4's images SDR without the projections",
-                 reported_by="BSS Eval v4 images SDR without distortion filters (museval's framing)",
+                 reported_by="no headline of its own: BSS Eval v4's images SDR per frame, 5x cheaper, no SIR/ISR/SAR",
                  aliases=("snr_framewise", "snr-framewise"))
 def snr_metric(ctx):
     """SNR of every target, per frame, grouped into museval's calls (:meth:`MetricContext.calls`).

@@ -127,7 +127,8 @@ def usdr_metric(ctx):
 
 @register_metric("usdri", outputs=("uSDRi",), framewise=False, version=1, needs_mixture=True,
                  description="uSDR improvement: uSDR(s, s_hat) - uSDR(s, mixture)",
-                 reported_by="uSDR improvement over the mixture (as SI-SDRi)", aliases=("usdr-i", "usdr_i"))
+                 reported_by="improvements over the mixture as nussl reports them (SI-SDRi)",
+                 aliases=("usdr-i", "usdr_i"))
 def usdri_metric(ctx):
     """uSDR of every target minus the uSDR of the mixture as its estimate."""
     mix = mixture(ctx, "usdri")
