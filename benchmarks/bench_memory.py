@@ -11,7 +11,9 @@ Cases:
 
 * ``default``: ``mssoracle eval`` with its default oracles and transforms;
 * ``many``: ``--oracle irm1,irm2,ibm1,ibm2,mpi,mwf,mix,wiener1
-  --transform stft:2048:512,stft:4096:1024,slicq:bark:262:32.9``.
+  --transform stft:2048:512,stft:4096:1024,slicq:bark:262:32.9``;
+* ``metrics``: the default oracles and transforms with every metric,
+  ``--metrics bssv4,usdr,sisdr,usdri,sisdri,snr`` (issue 9).
 
 Targets (issue 7): at most 2.5 GiB for both on a 4-minute track, and a growth of
 peak RSS per second of audio between the 1-minute and the 4-minute track of at
@@ -44,6 +46,7 @@ CASES = {
     "default": [],
     "many": ["--oracle", "irm1,irm2,ibm1,ibm2,mpi,mwf,mix,wiener1",
              "--transform", "stft:2048:512,stft:4096:1024,slicq:bark:262:32.9"],
+    "metrics": ["--metrics", "bssv4,usdr,sisdr,usdri,sisdri,snr"],
 }
 GIB = 1 << 30
 MIB = 1 << 20

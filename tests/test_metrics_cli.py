@@ -198,3 +198,15 @@ def test_seed_headline_is_the_median_of_its_four_medians():
                  "score": 14.0})
     line = headline(pd.DataFrame(rows))
     assert line.set_index("metric").loc["SDR", "score"] == pytest.approx(5.395)
+
+
+def test_torch_backend_gives_the_same_metrics(root, study, tmp_path):
+    """`eval --backend torch`: the metrics read the estimates as tensors and agree with numpy's."""
+    pytest.importorskip("torch")
+    out = tmp_path / "torch"
+    assert _eval(root, out, "--metrics", ALL, "--backend", "torch") == 0
+    ours = pd.read_csv(out / "summary.csv").set_index(["track", "target"])
+    ref = pd.read_csv(study / "summary.csv").set_index(["track", "target"])
+    for metric in ("uSDR", "SI-SDR", "uSDRi", "SI-SDRi", "SNR", "SDR"):
+        diff = (ours[metric] - ref[metric]).abs()
+        assert diff.max() <= 1e-3, (metric, diff.max())
