@@ -210,3 +210,11 @@ def test_torch_backend_gives_the_same_metrics(root, study, tmp_path):
     for metric in ("uSDR", "SI-SDR", "uSDRi", "SI-SDRi", "SNR", "SDR"):
         diff = (ours[metric] - ref[metric]).abs()
         assert diff.max() <= 1e-3, (metric, diff.max())
+
+
+def test_results_command_checks_its_options(study, capsys):
+    assert cli.main(["results", str(study), "--aggregate", "median"]) == 2
+    assert "valid: sisec, mdx" in capsys.readouterr().err
+    assert cli.main(["results", str(study), "--headline-targets", "vocals,guitar"]) == 2
+    err = capsys.readouterr().err
+    assert "guitar" in err and "accompaniment" in err and len(err.strip().splitlines()) == 1

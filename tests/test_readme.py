@@ -98,7 +98,8 @@ def run_python(block, tmp_path, monkeypatch):
     """``exec`` a python block in ``tmp_path``; ``cli.main`` must return 0; registrations are undone."""
     import mssoracle.cli
 
-    import mssoracle.experiment  # noqa: F401  (every registry exists before the snapshot)
+    import mssoracle.aggregation  # noqa: F401  (every registry exists before the snapshot)
+    import mssoracle.experiment  # noqa: F401
     import mssoracle.metrics  # noqa: F401
     import mssoracle.oracles  # noqa: F401
     import mssoracle.transforms  # noqa: F401

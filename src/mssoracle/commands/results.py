@@ -47,6 +47,8 @@ def run(args):
             raise DatasetError(f"{out}: no result of method(s) {', '.join(unknown)}; "
                                f"present: {', '.join(dict.fromkeys(table['method']))}")
         table = table[table["method"].isin(args.method)]
+    if args.headline_targets is not None:  # checked against the targets the results have
+        parse_aggregation_options(args, valid_targets=list(dict.fromkeys(table["target"])))
     targets = [t.strip() for t in args.targets.split(",") if t.strip()] if args.targets else None
     n_tracks = table.groupby(["dataset", "subset", "track"]).ngroups if len(table) else 0
     print(format_report(table, convention=convention, headline_targets=headline, targets=targets)

@@ -157,7 +157,8 @@ def _loaded(experiment, track_index, keep):
             mode=experiment.mode, backend=experiment.backend, device=experiment.device, track_name=track.name,
             on_silent="nan", emit_warnings=False,
         )
-        value = (mixture, stems, names, evaluator)
+        # baselines: the improvement metrics' scores of the mixture, shared by every method of the track
+        value = (mixture, stems, names, evaluator, {})
         if keep:
             _LOADED[key] = value
     if not keep:
@@ -178,7 +179,7 @@ def run_unit(unit):
     experiment = unit.experiment
     track = experiment.dataset[unit.track_index]
     sr = experiment.sample_rate_of(unit.track_index)
-    mixture, stems, names, evaluator = _loaded(experiment, unit.track_index, unit.keep_loaded)
+    mixture, stems, names, evaluator, baselines = _loaded(experiment, unit.track_index, unit.keep_loaded)
     derive = tuple(derived_targets(names))
     transform = experiment.transform_at(unit.transform_spec, sr)
     by_oracle = {experiment._oracles[s.job.oracle_spec]: s for s in unit.tasks}
@@ -189,20 +190,21 @@ def run_unit(unit):
         scores = None
         if status.metrics:
             scores = _score(experiment, evaluator, status, names, derive, est, stems, mixture, sr, track.name,
-                            notes)
+                            notes, baselines)
         saved = _save_estimates(experiment, status.job, names, derive, est, sr) if status.estimates else None
         del est
         results.append((status, scores, saved))
-    del mixture, stems, evaluator
+    del mixture, stems, evaluator, baselines
     # a call's reference warnings (ill-conditioning) come with every method's scores: report each once per track
     return UnitResult(results, list(dict.fromkeys(notes)))
 
 
-def _score(experiment, evaluator, status, names, derive, est, stems, mixture, sr, track_name, notes):
+def _score(experiment, evaluator, status, names, derive, est, stems, mixture, sr, track_name, notes, baselines):
     """The metrics ``status.metrics`` of one estimate set -> TrackScores (every target).
 
     ``mixture`` is the one the oracles were given (``--mixture file|sum``): the
-    improvement metrics (uSDRi, SI-SDRi) score it as the estimate of every target.
+    improvement metrics (uSDRi, SI-SDRi) score it as the estimate of every target,
+    once per track (``baselines``, shared by the track's methods).
     """
     from ..bsseval import TrackScores
     from ..metrics.registry import MetricContext, add_scores
@@ -223,7 +225,7 @@ def _score(experiment, evaluator, status, names, derive, est, stems, mixture, sr
                             hop=int(experiment.hop * sr), references={n: stems[i] for i, n in enumerate(names)},
                             estimates={n: est[i] for i, n in enumerate(names)},
                             derived={k: v for k, v in derived_targets(names).items() if k in derive},
-                            mixture=mixture, grouping=evaluator.grouping)
+                            mixture=mixture, grouping=evaluator.grouping, baselines=baselines)
         add_scores(scores, others, ctx)
     scores.warnings = []  # reported through the unit's warnings; not sent back twice
     return scores

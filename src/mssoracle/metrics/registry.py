@@ -78,6 +78,11 @@ class MetricContext:
         a framewise metric that follows museval's NaN rule (a frame is NaN for every
         target of a call when any reference or estimate of the call is silent in it)
         needs it.
+    baselines : dict
+        Values that depend only on the references and the mixture (:meth:`baseline`), shared by
+        the contexts of one track's methods when the caller passes the same dict.
+    values : dict
+        This context's own memo (:meth:`memo`).
     """
 
     track: str
@@ -89,6 +94,22 @@ class MetricContext:
     derived: dict
     mixture: object = None
     grouping: str = "museval"
+    baselines: dict = dataclasses.field(default_factory=dict)
+    values: dict = dataclasses.field(default_factory=dict)
+
+    def memo(self, key, fn):
+        """``fn()``, computed once per context (e.g. a target's SI-SDR, needed by ``sisdr`` and ``sisdri``)."""
+        if key not in self.values:
+            self.values[key] = fn()
+        return self.values[key]
+
+    def baseline(self, key, fn):
+        """``fn()`` for a value that depends only on the references and the mixture (an improvement
+        metric's score of the mixture as the estimate), computed once per :attr:`baselines` dict: the
+        runner shares one between every method of a track."""
+        if key not in self.baselines:
+            self.baselines[key] = fn()
+        return self.baselines[key]
 
     def targets(self):
         return list(self.references) + [d for d in self.derived if d not in self.references]

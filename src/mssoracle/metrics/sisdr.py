@@ -144,8 +144,11 @@ def _scored_targets(ctx):
                  reported_by="nussl, asteroid, torchmetrics", aliases=("si-sdr", "si_sdr"))
 def sisdr_metric(ctx):
     """SI-SDR of every target (derived ones summed block by block, never materialised)."""
-    return {t: {"SI-SDR": float(si_sdr(reference(ctx, t), estimate(ctx, t)))}
-            for t in _scored_targets(ctx)}
+    return {t: {"SI-SDR": _of_estimate(ctx, t)} for t in _scored_targets(ctx)}
+
+
+def _of_estimate(ctx, t):
+    return ctx.memo(("SI-SDR", t), lambda: float(si_sdr(reference(ctx, t), estimate(ctx, t))))
 
 
 @register_metric("sisdri", outputs=("SI-SDRi",), framewise=False, version=1, needs_mixture=True,
@@ -156,7 +159,7 @@ def sisdri_metric(ctx):
     mix = mixture(ctx, "sisdri")
     out = {}
     for t in _scored_targets(ctx):
-        ref = reference(ctx, t)
-        out[t] = {"SI-SDRi": float(si_sdr(ref, estimate(ctx, t))) - float(si_sdr(ref, mix))}
+        base = ctx.baseline(("SI-SDR", t), lambda: float(si_sdr(reference(ctx, t), mix)))
+        out[t] = {"SI-SDRi": _of_estimate(ctx, t) - base}
     return out
 

@@ -121,8 +121,11 @@ def _scored_targets(ctx):
                  reported_by="MDX 2021/2023 (uSDR), demucs (new_sdr)", aliases=("u-sdr", "u_sdr"))
 def usdr_metric(ctx):
     """uSDR of every target (derived ones summed block by block, never materialised)."""
-    return {t: {"uSDR": float(usdr(reference(ctx, t), estimate(ctx, t)))}
-            for t in _scored_targets(ctx)}
+    return {t: {"uSDR": _of_estimate(ctx, t)} for t in _scored_targets(ctx)}
+
+
+def _of_estimate(ctx, t):
+    return ctx.memo(("uSDR", t), lambda: float(usdr(reference(ctx, t), estimate(ctx, t))))
 
 
 @register_metric("usdri", outputs=("uSDRi",), framewise=False, version=1, needs_mixture=True,
@@ -134,7 +137,7 @@ def usdri_metric(ctx):
     mix = mixture(ctx, "usdri")
     out = {}
     for t in _scored_targets(ctx):
-        ref = reference(ctx, t)
-        out[t] = {"uSDRi": float(usdr(ref, estimate(ctx, t))) - float(usdr(ref, mix))}
+        base = ctx.baseline(("uSDR", t), lambda: float(usdr(reference(ctx, t), mix)))
+        out[t] = {"uSDRi": _of_estimate(ctx, t) - base}
     return out
 
