@@ -341,6 +341,11 @@ def has_signal(ctx, name):
                                                               for p in parts)
 
 
+def scored_targets(ctx):
+    """The targets of ``ctx`` that have a reference and an estimate (:func:`has_signal`), in its order."""
+    return [t for t in ctx.targets() if has_signal(ctx, t)]
+
+
 def reference(ctx, name):
     return _lazy(ctx, ctx.references, name)
 

@@ -15,8 +15,8 @@ zero-mean step by default (Le Roux et al. remove the mean: ``zero_mean=True``).
 import numpy as np
 
 from .. import validators
-from ._blocks import (as_f, blocks, buffered, check_finite, db, eps_of, estimate,
-                      has_signal, mixture, pair, reference, result, sumsq, zeros)
+from ._blocks import (as_f, blocks, buffered, check_finite, db, eps_of, estimate, mixture, pair, reference, result,
+                     scored_targets, sumsq, zeros)
 from .registry import register_metric
 
 __all__ = ["si_sdr"]
@@ -134,17 +134,13 @@ def si_sdr(references, estimates, *, zero_mean=False, eps=None):
 
 # -- registered metrics ---------------------------------------------------------------------------------------
 
-def _scored_targets(ctx):
-    return [t for t in ctx.targets() if has_signal(ctx, t)]
-
-
 @register_metric("sisdr", outputs=("SI-SDR",), framewise=False, version=1,
                  description="SI-SDR (Le Roux et al. 2019) per channel, mean over channels; torchmetrics' "
                              "conventions (eps of the run's precision, no zero-mean)",
                  reported_by="nussl, asteroid, torchmetrics", aliases=("si-sdr", "si_sdr"))
 def sisdr_metric(ctx):
     """SI-SDR of every target (derived ones summed block by block, never materialised)."""
-    return {t: {"SI-SDR": _of_estimate(ctx, t)} for t in _scored_targets(ctx)}
+    return {t: {"SI-SDR": _of_estimate(ctx, t)} for t in scored_targets(ctx)}
 
 
 def _of_estimate(ctx, t):
@@ -158,7 +154,7 @@ def sisdri_metric(ctx):
     """SI-SDR of every target minus the SI-SDR of the mixture as its estimate."""
     mix = mixture(ctx, "sisdri")
     out = {}
-    for t in _scored_targets(ctx):
+    for t in scored_targets(ctx):
         base = ctx.baseline(("SI-SDR", t), lambda: float(si_sdr(reference(ctx, t), mix)))
         out[t] = {"SI-SDRi": _of_estimate(ctx, t) - base}
     return out

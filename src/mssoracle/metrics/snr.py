@@ -30,15 +30,13 @@ __all__ = ["snr_framewise"]
 class _Frames:
     """Per-frame energies of named sources (one blockwise pass over references and estimates)."""
 
-    def __init__(self, refs, ests, nsampl, win, hop, listed=True):
+    def __init__(self, refs, ests, nsampl, win, hop, listed=True, ref_stats=None):
         self.starts, self.stops = framing(nsampl, win, hop)
         rparts, rsrc = _parts(refs)
         eparts, esrc = _parts(ests)
         ref_sig = Signals(rparts, rsrc, nsampl)
         est_sig = Signals(eparts, esrc, nsampl)
-        rst = frame_stats(ref_sig, self.starts, self.stops, energy=True)
-        for side, st in (("references", rst),):
-            _raise_non_finite(side, st, listed)
+        rst = ref_stats if ref_stats is not None else reference_stats(refs, nsampl, win, hop, listed)
         est = frame_stats(est_sig, self.starts, self.stops, ref=ref_sig, energy=False)
         _raise_non_finite("estimates", est, listed)
         self.ref_nonzero, self.est_nonzero = rst.nonzero, est.nonzero  # (nsrc, nwin)
@@ -53,6 +51,16 @@ class _Frames:
         silent = (self.ref_nonzero[idx] == 0).any(axis=0) | (self.est_nonzero[idx] == 0).any(axis=0)
         out[:, silent] = np.nan
         return out
+
+
+def reference_stats(refs, nsampl, win, hop, listed=True):
+    """The references' per-frame statistics (:func:`~mssoracle.bsseval.signals.frame_stats` with energies):
+    what :class:`_Frames` needs of them, the same for every estimate set of a track."""
+    starts, stops = framing(nsampl, win, hop)
+    rparts, rsrc = _parts(refs)
+    rst = frame_stats(Signals(rparts, rsrc, nsampl), starts, stops, energy=True)
+    _raise_non_finite("references", rst, listed)
+    return rst
 
 
 def _parts(items):
@@ -140,7 +148,8 @@ def snr_framewise(references, estimates, *, win, hop):
 @register_metric("snr", outputs=("SNR",), framewise=True, version=1,
                  description="SNR per BSS Eval frame (museval's framing and NaN rule): 10 log10(sum s^2 / "
                              "sum (s - s_hat)^2), BSS Eval v4's images SDR without the projections",
-                 reported_by="no headline of its own: BSS Eval v4's images SDR per frame, 5x cheaper, no SIR/ISR/SAR",
+                 reported_by="no headline of its own: BSS Eval v4's images SDR per frame, 5x cheaper, "
+                             "no SIR/ISR/SAR",
                  aliases=("snr_framewise", "snr-framewise"))
 def snr_metric(ctx):
     """SNR of every target, per frame, grouped into museval's calls (:meth:`MetricContext.calls`).
@@ -158,7 +167,10 @@ def snr_metric(ctx):
     refs = [reference(ctx, t) for t in names]
     ests = [estimate(ctx, t) for t in names]
     p = pair(refs, ests, min_ndim=3, what="(channels, time) per target")
-    frames = _Frames(p.refs, p.ests, p.nsampl, ctx.win, ctx.hop)
+    # the references' frame statistics: once per track (shared by its methods through ctx.baselines)
+    rst = ctx.baseline(("SNR", tuple(names), ctx.win, ctx.hop),
+                       lambda: reference_stats(p.refs, p.nsampl, ctx.win, ctx.hop))
+    frames = _Frames(p.refs, p.ests, p.nsampl, ctx.win, ctx.hop, ref_stats=rst)
     nwin = len(frames.starts)
     index = {t: i for i, t in enumerate(names)}
     silent = {t for t in names if frames.ref_total[index[t]] == 0 or frames.est_total[index[t]] == 0}

@@ -13,8 +13,8 @@ Eval's SDR it allows no distortion filter and no per-frame median.
 import numpy as np
 
 from .. import validators
-from ._blocks import (as_f, blocks, buffered, check_finite, db, estimate,
-                      has_signal, mixture, pair, reference, result, sumsq, zeros)
+from ._blocks import (as_f, blocks, buffered, check_finite, db, estimate, mixture, pair, reference, result,
+                     scored_targets, sumsq, zeros)
 from .registry import register_metric
 
 __all__ = ["usdr", "FLOAT32_BOUND_DB"]
@@ -111,17 +111,13 @@ def usdr(references, estimates, *, delta=1e-7, dtype="float64"):
 
 # -- registered metrics ---------------------------------------------------------------------------------------
 
-def _scored_targets(ctx):
-    return [t for t in ctx.targets() if has_signal(ctx, t)]
-
-
 @register_metric("usdr", outputs=("uSDR",), framewise=False, version=1,
                  description="uSDR: whole-track SDR, 10 log10((sum s^2 + 1e-7) / (sum (s - s_hat)^2 + 1e-7)), "
                              "channels and time together, float64",
                  reported_by="MDX 2021/2023 (uSDR), demucs (new_sdr)", aliases=("u-sdr", "u_sdr"))
 def usdr_metric(ctx):
     """uSDR of every target (derived ones summed block by block, never materialised)."""
-    return {t: {"uSDR": _of_estimate(ctx, t)} for t in _scored_targets(ctx)}
+    return {t: {"uSDR": _of_estimate(ctx, t)} for t in scored_targets(ctx)}
 
 
 def _of_estimate(ctx, t):
@@ -136,7 +132,7 @@ def usdri_metric(ctx):
     """uSDR of every target minus the uSDR of the mixture as its estimate."""
     mix = mixture(ctx, "usdri")
     out = {}
-    for t in _scored_targets(ctx):
+    for t in scored_targets(ctx):
         base = ctx.baseline(("uSDR", t), lambda: float(usdr(reference(ctx, t), mix)))
         out[t] = {"uSDRi": _of_estimate(ctx, t) - base}
     return out
