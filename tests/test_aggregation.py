@@ -362,3 +362,16 @@ def test_track_values_table_is_a_fixed_point():
     parts = [ag.track_values(g) for _, g in df.groupby(["method", "track"], sort=False)]
     joined = pd.concat(parts, ignore_index=True)
     _same(_lookup(ag.aggregate(joined), "method", "target", "metric"), SISEC_A)
+
+
+def test_report_keeps_datasets_apart():
+    """One method name on MUSDB18 and MUSDB18-HQ: two blocks, each aggregated over its own tracks."""
+    import pandas as pd
+
+    from mssoracle.aggregation import format_report
+
+    rows = [{"dataset": d, "method": "m", "subset": "test", "track": "t", "target": "vocals", "metric": "SDR",
+             "time": 0.0, "score": v} for d, v in (("musdb18", 1.0), ("musdb18hq", 3.0))]
+    text = format_report(pd.DataFrame(rows), headline_targets=("vocals",))
+    assert "musdb18/m\nvocals          ==> SDR:   1.000" in text
+    assert "musdb18hq/m\nvocals          ==> SDR:   3.000" in text

@@ -290,6 +290,9 @@ def format_report(df, *, convention=DEFAULT_CONVENTION, headline_targets=HEADLIN
     line per headline metric (``median SDR over drums, bass, other, vocals: 5.395`` or, mdx, ``mean SDR
     over drums, bass, other, vocals (song score): 5.395``).  Blocks are separated by a blank line.
 
+    When the table holds several datasets, each block is named ``<dataset>/<method>``: a method's
+    results on two datasets are never aggregated together.
+
     Parameters
     ----------
     targets : sequence of str, optional
@@ -299,6 +302,9 @@ def format_report(df, *, convention=DEFAULT_CONVENTION, headline_targets=HEADLIN
 
     conv = get_convention(convention)
     tv = track_values(df)  # once: the functions below give the same answer on it as on df
+    if "dataset" in tv.columns and "method" in tv.columns and tv["dataset"].nunique() > 1:
+        # one method name in two datasets (MUSDB18 and MUSDB18-HQ in one OUT): two blocks, never one
+        tv = tv.assign(method=tv["dataset"].astype(str) + "/" + tv["method"].astype(str))
     headline_targets = tuple(headline_targets)
     in_table = set(tv["target"])
     present = tuple(t for t in headline_targets if t in in_table)
