@@ -103,7 +103,7 @@ def run(args):
         precision = "float64"
     precision = precision or "float32"
     metrics = [m.name for m in parse_metric_list(args.metrics)]  # every oracle has a mixture: no metric refused
-    convention, headline = parse_aggregation_options(args)
+    parse_aggregation_options(args)  # --aggregate now; --headline-targets again once the targets are known
     transforms = transforms or split_transform_specs([DEFAULT_TRANSFORMS])
     oracles = oracles or split_oracle_specs([DEFAULT_ORACLES])
     check_device(args.backend, args.device)

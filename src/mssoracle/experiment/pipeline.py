@@ -65,7 +65,7 @@ def _torch_of(x):
     return torch if torch is not None and isinstance(x, torch.Tensor) else None
 
 
-def compute_estimates(transform, oracles, mixture, stems, *, checked=False):
+def compute_estimates(transform, oracles, mixture, stems, *, checked=False, stability=None):
     """Yield ``(oracle, estimate)`` for every oracle, at most :data:`ESTIMATES_IN_FLIGHT` alive at once.
 
     Parameters
@@ -81,6 +81,10 @@ def compute_estimates(transform, oracles, mixture, stems, *, checked=False):
         The signals are known to be finite (the runner's are checked when decoded): the oracles then
         skip their scan of every block's coefficients for NaN/inf
         (:func:`mssoracle.oracles.finite_inputs`).  Otherwise the signals are checked here, once.
+    stability : dict, optional
+        Filled, before each oracle's estimate is yielded, with ``stability[oracle]`` = the oracle's
+        stability figure on this track (:meth:`mssoracle.oracles.Oracle.stability`: one dict per stem,
+        or None for the oracles that measure none).
 
     Raises
     ------
@@ -129,6 +133,8 @@ def compute_estimates(transform, oracles, mixture, stems, *, checked=False):
                     runners[i].end_pass(states[i], q)
         for i, r in enumerate(runners):
             stream.finish(outs[i])
+            if stability is not None:
+                stability[r] = r.stability(states[i])
         del states
         for i, oracle in enumerate(group):
             est, outs[i] = outs[i], None

@@ -183,20 +183,51 @@ def run_unit(unit):
     derive = tuple(derived_targets(names))
     transform = experiment.transform_at(unit.transform_spec, sr)
     by_oracle = {experiment._oracles[s.job.oracle_spec]: s for s in unit.tasks}
-    results, notes = [], []
+    results, notes, figures = [], [], {}
     # the audio was checked finite when it was decoded (Track.load)
-    for oracle, est in compute_estimates(transform, list(by_oracle), mixture, stems, checked=True):
+    for oracle, est in compute_estimates(transform, list(by_oracle), mixture, stems, checked=True,
+                                         stability=figures):
         status = by_oracle[oracle]
         scores = None
+        stability = _stability(oracle, names, figures.get(oracle))
+        if stability is not None:
+            warning = _stability_warning(track.name, status.job.method, stability)
+            if warning:
+                notes.append(warning)
         if status.metrics:
             scores = _score(experiment, evaluator, status, names, derive, est, stems, mixture, sr, track.name,
                             notes, baselines)
+            scores.stability = stability
         saved = _save_estimates(experiment, status.job, names, derive, est, sr) if status.estimates else None
         del est
         results.append((status, scores, saved))
     del mixture, stems, evaluator, baselines
     # a call's reference warnings (ill-conditioning) come with every method's scores: report each once per track
     return UnitResult(results, list(dict.fromkeys(notes)))
+
+
+def _stability(oracle, names, figure):
+    """The score JSON's ``"stability"`` entry of one oracle's figure (None when it measures none)."""
+    from ..oracles import stability as st
+
+    if figure is None:
+        return None
+    return {"oracle": oracle.name, "thresholds": {"cond": st.COND_WARN, "cancelled": st.CANCELLED_WARN},
+            "targets": {n: dict(f) for n, f in zip(names, figure)}}
+
+
+def _stability_warning(track_name, method, stability):
+    """One line naming the track, the method and each target whose figure is above a threshold, or None."""
+    from ..oracles import stability as st
+
+    bad = [(n, st.flagged(f)) for n, f in stability["targets"].items()]
+    bad = [f"{n} ({'; '.join(parts)})" for n, parts in bad if parts]
+    if not bad:
+        return None
+    base = stability["oracle"].split("[")[0]
+    hint = " (mwf[reg=1e-6] gives stable numbers)" if base == "mwf" else ""
+    return (f"track {track_name!r}, {method}: the oracle is ill-conditioned for {', '.join(bad)}: its scores "
+            f"may move by dB under rounding-level input noise{hint}")
 
 
 def _score(experiment, evaluator, status, names, derive, est, stems, mixture, sr, track_name, notes, baselines):
@@ -331,6 +362,7 @@ def _finish(experiment, status, scores, saved):
     from ..results import remember_rows, tidy
 
     job = status.job
+    fresh = getattr(scores, "stability", None)
     path = experiment.score_path(job)
     config = experiment.config(job)
     stored = status.stored if isinstance(status.stored, dict) else None
@@ -347,6 +379,8 @@ def _finish(experiment, status, scores, saved):
         folder = experiment.estimate_dir(job)
         if folder.is_dir():  # WAVs of an earlier result: they would no longer match this one
             shutil.rmtree(folder, ignore_errors=True)
+    if fresh is not None:  # this run's figure (a merge keeps the stored one otherwise)
+        scores.stability = fresh
     scores.config = config
     scores.method = job.method
     scores.save(path)

@@ -221,7 +221,7 @@ def _valid_text():
     specs = [s for _, e in ORACLE_REGISTRY.items() for s in e.listed]
     return (f"valid oracles: {', '.join(specs)}; a digit suffix takes only the digits an oracle lists "
             "(mssoracle oracles), other values and options go in brackets, e.g. irm[alpha=3], irm[alpha=1.5], "
-            "ibm1[theta=0.3], mpi[phase=sum], psm[clip=false], mwf[norm=bin], wiener[iterations=0]")
+            "ibm1[theta=0.3], mpi[phase=sum], psm[clip=false], mwf[norm=bin], mwf[reg=1e-6], wiener[iterations=0]")
 
 
 #: bytes of source coefficients per frame block of :func:`_framewise` (numpy only).  Measured on the 2-core
@@ -371,6 +371,27 @@ class Oracle:
             self.accumulate(state, p, X, S)
             self.end_pass(state, p)
         return self.apply(state, X, S)
+
+    def stability(self, state):
+        """The stability figure of a finished run of the passes: one dict per source, or None.
+
+        ``[{"cond": ..., "cancelled": ...}, ...]`` (:mod:`mssoracle.oracles.stability`) for the oracles that
+        measure one (``mwf``, ``wienerK`` with K >= 1), after the last block's :meth:`apply`; None for the others.
+        """
+        report = getattr(self._impl, "stability", None)
+        return None if report is None else report(state["impl"])
+
+    def with_stability(self, X, S):
+        """``(oracle(X, S), stability figure)`` from whole arrays (see :meth:`stability`)."""
+        state = self.start()
+        if hasattr(self._impl, "whole"):
+            Y = self._impl.whole(X, S, state["impl"])
+        else:
+            for p in range(self.passes - 1):
+                self.accumulate(state, p, X, S)
+                self.end_pass(state, p)
+            Y = self.apply(state, X, S)
+        return Y, self.stability(state)
 
     def __eq__(self, other):
         return isinstance(other, Oracle) and other.name == self.name
