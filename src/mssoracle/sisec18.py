@@ -9,6 +9,12 @@ was made in SiSEC 2018's configuration (:data:`SISEC18_CONFIG`): its method name
 parsed back to its configuration (:func:`mssoracle.experiment.names.parse_method_name`).
 :func:`compare` puts the runs that match (or differ only in the flagged ways) beside the
 published medians over the same test tracks.
+
+The oracles' own conditioning: :func:`read_stability` reads the ``"stability"`` entries of a run's
+score files (:mod:`mssoracle.oracles.stability`); :func:`compare` counts, per MWF run and target, the
+tracks whose figure is above the threshold (column ``unstable``) and :func:`unstable_tracks` lists those
+per-track values, which :func:`format_unstable` prints marked ``!``: there SiSEC 2018's MWF numbers
+(and ours) are not stable under rounding-level input noise.
 """
 
 import dataclasses
@@ -24,7 +30,8 @@ from .constants import SISEC18_ORACLES, SISEC18_STFT_SPEC
 from .errors import DatasetError, ParameterError
 
 __all__ = ["SISEC18_NAMES", "SISEC18_CONFIG", "SISEC18_TRACKS", "RunCheck", "load_published",
-           "published_medians", "check_runs", "compare", "format_checks", "format_comparison"]
+           "published_medians", "check_runs", "compare", "format_checks", "format_comparison", "read_stability",
+           "unstable_tracks", "format_unstable"]
 
 #: our oracle name -> SiSEC 2018 method name (the oracles of :data:`mssoracle.constants.SISEC18_ORACLES`)
 SISEC18_NAMES = {name: name.upper() for name in SISEC18_ORACLES}
@@ -173,7 +180,81 @@ def format_checks(checks):
                                for c in checks])
 
 
-def compare(results, *, metric="SDR", checks=None):
+def read_stability(out, results, checks):
+    """``{(dataset, method, track): {target: figure}}`` from the score files of the compared MWF runs.
+
+    ``out`` is the folder holding ``scores/``; files without a ``"stability"`` entry (other oracles, older
+    runs) and unreadable ones are left out.  Tables without ``dataset``/``subset`` columns give ``{}``.
+    """
+    import json
+
+    from .results import score_file
+
+    found = {}
+    if out is None or "dataset" not in results.columns:
+        return found
+    for c in checks:
+        if c.status not in ("match", "flagged") or c.sisec18 != "MWF":
+            continue
+        for track in c.tracks:
+            path = score_file(out, (c.dataset, c.method, SISEC18_CONFIG["subset"], track))
+            try:
+                doc = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            stab = doc.get("stability") if isinstance(doc, dict) else None
+            if isinstance(stab, dict) and isinstance(stab.get("targets"), dict):
+                found[(c.dataset, c.method, track)] = stab["targets"]
+    return found
+
+
+def unstable_tracks(results, stability, *, metric="SDR"):
+    """The per-track values of ``stability``'s runs whose figure is above the threshold.
+
+    Returns a DataFrame ``dataset, method, track, target, ours, published, diff, figure`` (``ours``: the
+    track's median over frames; ``published``: SiSEC 2018's per-track median; ``figure``: as printed).
+    """
+    from .oracles.stability import describe, flagged
+
+    pub = load_published()
+    pub = pub[pub["metric"] == metric].set_index(["method", "track", "target"])["score"]
+    df = results[results["metric"] == metric]
+    rows = []
+    for (dataset, method, track), targets in stability.items():
+        for target, figure in targets.items():
+            if not flagged(figure):
+                continue
+            sel = (df["method"] == method) & (df["track"] == track) & (df["target"] == target)
+            if "dataset" in df.columns:
+                sel &= df["dataset"].astype(str) == str(dataset)
+            ours = float(df[sel]["score"].median()) if sel.any() else np.nan
+            theirs = float(pub.get(("MWF", track, target), np.nan))
+            rows.append({"dataset": dataset, "method": method, "track": track, "target": target, "ours": ours,
+                         "published": theirs, "diff": ours - theirs, "figure": describe(figure)})
+    return pd.DataFrame(rows, columns=["dataset", "method", "track", "target", "ours", "published", "diff",
+                                       "figure"])
+
+
+def format_unstable(table, metric="SDR"):
+    """The per-track MWF values whose stability figure is above the threshold, each line marked ``!``."""
+    from .oracles.stability import CANCELLED_WARN, COND_WARN
+
+    head = (f"! unstable MWF values ({metric}, dB, per track): the oracle's stability figure is above the "
+            f"threshold (cond > {COND_WARN:g} or cancelled > {100 * CANCELLED_WARN:g}% of the stem's energy); "
+            "these numbers, SiSEC 2018's included, move by dB under rounding-level input noise "
+            "(mwf[reg=1e-6] gives stable ones in float64)")
+    if not len(table):
+        return ""
+    width = max([28] + [len(f"{d}/{m}") for d, m in zip(table["dataset"], table["method"])])
+    tw = max([24] + [len(t) for t in table["track"]])
+    lines = [head, f"  {'run':<{width}} {'track':<{tw}} {'target':<8} {'ours':>8} {'SiSEC18':>8} {'diff':>7}  figure"]
+    for r in table.itertuples():
+        lines.append(f"! {f'{r.dataset}/{r.method}':<{width}} {r.track:<{tw}} {r.target:<8} {r.ours:8.3f} "
+                     f"{r.published:8.3f} {r.diff:+7.3f}  {r.figure}")
+    return "\n".join(lines)
+
+
+def compare(results, *, metric="SDR", checks=None, stability=None):
     """Put the runs made in SiSEC 2018's configuration beside the published oracle medians.
 
     Parameters
@@ -184,6 +265,9 @@ def compare(results, *, metric="SDR", checks=None):
         One of SDR, SIR, ISR, SAR.
     checks : list of RunCheck, optional
         :func:`check_runs`'s result (computed when not given).
+    stability : dict, optional
+        :func:`read_stability`'s result: adds the column ``unstable`` (the number of the run's tracks
+        whose stability figure for the target is above the threshold).
 
     Returns
     -------
@@ -191,13 +275,16 @@ def compare(results, *, metric="SDR", checks=None):
         One row per (dataset, method, target) of the runs that match or are flagged:
         ``ours`` (museval aggregation over the run's test tracks that SiSEC 2018 scored),
         ``published`` (SiSEC 2018 median over the same tracks), ``diff`` (ours - published),
-        ``published_all`` (median over all 50 test tracks), ``tracks`` (number of tracks).
+        ``published_all`` (median over all 50 test tracks), ``tracks`` (number of tracks); ``unstable``
+        with ``stability``.
 
     Raises
     ------
     DatasetError
         When no run is comparable (one line naming each run and why).
     """
+    from .oracles.stability import flagged
+
     checks = check_runs(results) if checks is None else checks
     kept = [c for c in checks if c.status in ("match", "flagged")]
     if not kept:
@@ -223,9 +310,13 @@ def compare(results, *, metric="SDR", checks=None):
         ref = published_medians(metric, c.tracks)
         for target in sorted(ours.index, key=lambda t: (TARGET_ORDER.index(t) if t in TARGET_ORDER else 99, t)):
             pub = ref.get((c.sisec18, target), np.nan)
-            rows.append({"dataset": c.dataset, "method": c.method, "sisec18": c.sisec18, "target": target,
-                         "ours": ours[target], "published": pub, "diff": ours[target] - pub,
-                         "published_all": ref_all.get((c.sisec18, target), np.nan), "tracks": len(c.tracks)})
+            row = {"dataset": c.dataset, "method": c.method, "sisec18": c.sisec18, "target": target,
+                   "ours": ours[target], "published": pub, "diff": ours[target] - pub,
+                   "published_all": ref_all.get((c.sisec18, target), np.nan), "tracks": len(c.tracks)}
+            if stability is not None:
+                row["unstable"] = sum(bool(flagged(stability.get((c.dataset, c.method, t), {}).get(target)))
+                                      for t in c.tracks)
+            rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -239,7 +330,13 @@ def format_comparison(table, metric="SDR"):
     width = max([28] + [len(s) for s in labels])
     lines = [f"{metric} (dB), median over tracks, {cover}",
              f"{'run':<{width}} {'target':<14} {'ours':>8} {'SiSEC18':>8} {'diff':>7} {'all 50':>8}  tracks"]
+    marks = "unstable" in table.columns and bool((table["unstable"] > 0).any())
+    if marks:
+        lines[-1] += "  unstable"
     for label, r in zip(labels, table.itertuples()):
-        lines.append(f"{label:<{width}} {r.target:<14} {r.ours:8.3f} {r.published:8.3f} {r.diff:+7.3f} "
-                     f"{r.published_all:8.3f}  {r.tracks:>6}")
+        line = (f"{label:<{width}} {r.target:<14} {r.ours:8.3f} {r.published:8.3f} {r.diff:+7.3f} "
+                f"{r.published_all:8.3f}  {r.tracks:>6}")
+        if marks and r.unstable:
+            line += f"  ! {int(r.unstable)}"
+        lines.append(line)
     return "\n".join(lines)

@@ -16,8 +16,19 @@ A track's scores are stored as museval's ``TrackStore`` writes them::
       "cond": [...],       # mssoracle: one entry per BSS Eval call (sources, condition number)
       "track_metrics": [   # mssoracle: whole-track metrics (only when some were added)
         {"name": "vocals", "time": 0.0, "duration": 240.0, "metrics": {"SI-SDR": 7.1}}, ...
-      ]
+      ],
+      "stability": {       # mssoracle: the oracle's own conditioning (mwf, wienerK only)
+        "oracle": "mwf", "thresholds": {"cond": 1e8, "cancelled": 0.01},
+        "targets": {"bass": {"cond": 1.2e15, "cancelled": 0.999}, ...}
+      }
     }
+
+``"stability"`` (beside ``"cond"``, which is about the *references* of the BSS Eval calls) is about
+the *oracle*: per stem, ``cond`` is the energy-weighted geometric mean of the condition numbers of the
+matrices the oracle inverted and ``cancelled`` the share of the stem's energy whose refined PSD was
+negative or cancelled (``mwf``; null for ``wienerK``); a figure above a threshold means the oracle's
+scores for that stem are not stable under rounding-level input noise.  Definitions and thresholds:
+:mod:`mssoracle.oracles.stability`.
 
 A target may carry framewise metrics besides museval's four (any name, in each
 frame's ``"metrics"``; museval's readers melt only SDR/SAR/ISR/SIR and ignore
@@ -161,6 +172,9 @@ class TrackScores:
         Eval call concerned (empty for the track), ``category`` the warning class name.
     duration : float or None
         Track length in seconds (the ``duration`` of whole-track metrics).
+    stability : dict or None
+        The oracle's stability figure, written under ``"stability"`` (see the module docstring):
+        ``{"oracle", "thresholds", "targets": {stem: {"cond", "cancelled"}}}``.
     """
 
     def __init__(self, track_name, *, win=1.0, hop=1.0, method=None, config=None, bsseval=None,
@@ -175,6 +189,7 @@ class TrackScores:
         self.track_metrics = []
         self.warnings = []
         self.duration = None
+        self.stability = None
         if frames_agg == "median":
             self.frames_agg = np.nanmedian
         elif frames_agg == "mean":
@@ -321,6 +336,9 @@ class TrackScores:
         out.track_metrics = [t for t in self.track_metrics if t["name"] in keep]
         out.warnings = list(self.warnings)
         out.duration = self.duration
+        if self.stability is not None:
+            out.stability = {**self.stability,
+                             "targets": {k: v for k, v in self.stability.get("targets", {}).items() if k in keep}}
         return out
 
     # ------------------------------------------------------------ output
@@ -337,6 +355,8 @@ class TrackScores:
             d["cond"] = self.cond
         if self.track_metrics:
             d["track_metrics"] = self.track_metrics
+        if self.stability is not None:
+            d["stability"] = self.stability
         return d
 
     @property
@@ -549,6 +569,8 @@ def load_track_scores(path, *, track_name=None, method=None):
     if "museval_version" not in doc:
         scores.scores.pop("museval_version", None)
     scores.cond = list(doc.get("cond") or [])
+    if isinstance(doc.get("stability"), dict):
+        scores.stability = doc["stability"]
     scores.track_metrics = list(exact.get("track_metrics") or [])
     for entry in scores.track_metrics:
         entry["time"] = _plain(entry.get("time", 0.0))
@@ -579,6 +601,9 @@ def _check_doc(doc):
             for m, v in f["metrics"].items():
                 if not isinstance(v, (int, float, Decimal)) or isinstance(v, bool):
                     return f'target {t["name"]!r}: metric {m} is not a number'
+    stab = doc.get("stability")
+    if stab is not None and not (isinstance(stab, dict) and isinstance(stab.get("targets", {}), dict)):
+        return '"stability" is not an object with a "targets" object'
     tm = doc.get("track_metrics", [])
     if not isinstance(tm, list):
         return '"track_metrics" is not a list'

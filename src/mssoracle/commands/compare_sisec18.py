@@ -12,7 +12,9 @@ def add_parser(subparsers, name):
                     "(MUSDB18 test subset, the SiSEC 2018 STFT, the mixture file, float64, museval scoring; "
                     "one line per run), then put the museval-aggregated scores of those that do beside the "
                     "SiSEC 2018 oracle medians over the same test tracks, with the difference. Runs that "
-                    "differ in transform, subset, mixture, precision or scoring are left out.",
+                    "differ in transform, subset, mixture, precision or scoring are left out. MWF values "
+                    "whose oracle stability figure (stored in the score files) is above the threshold are "
+                    "marked '!' (column unstable: how many tracks) and listed per track.",
     )
     p.add_argument("out", help="output folder of `mssoracle eval` (holds results.csv), or the results.csv file")
     p.add_argument("--metric", default="SDR", choices=["SDR", "SIR", "ISR", "SAR"])
@@ -23,7 +25,8 @@ def add_parser(subparsers, name):
 def run(args):
     import pandas as pd
 
-    from ..sisec18 import check_runs, compare, format_checks, format_comparison
+    from ..sisec18 import (check_runs, compare, format_checks, format_comparison, format_unstable, read_stability,
+                           unstable_tracks)
 
     path = Path(args.out)
     csv = path / "results.csv" if path.is_dir() else path
@@ -37,11 +40,16 @@ def run(args):
     if missing:
         raise DatasetError(f"{csv}: not an mssoracle results table (missing columns {', '.join(sorted(missing))})")
     checks = check_runs(results)
+    stability = read_stability(csv.parent, results, checks)
     try:
-        table = compare(results, metric=args.metric, checks=checks)
+        table = compare(results, metric=args.metric, checks=checks, stability=stability)
     except DatasetError as exc:
         raise DatasetError(f"{csv}: {exc}") from None
     print(format_checks(checks))
     print()
     print(format_comparison(table, args.metric))
+    unstable = format_unstable(unstable_tracks(results, stability, metric=args.metric), args.metric)
+    if unstable:
+        print()
+        print(unstable)
     return 0

@@ -191,7 +191,7 @@ def run_unit(unit):
         scores = None
         stability = _stability(oracle, names, figures.get(oracle))
         if stability is not None:
-            warning = _stability_warning(track.name, status.job.method, stability)
+            warning = _stability_warning(track.name, status.job.method, stability, experiment.precision)
             if warning:
                 notes.append(warning)
         if status.metrics:
@@ -216,7 +216,7 @@ def _stability(oracle, names, figure):
             "targets": {n: dict(f) for n, f in zip(names, figure)}}
 
 
-def _stability_warning(track_name, method, stability):
+def _stability_warning(track_name, method, stability, precision="float32"):
     """One line naming the track, the method and each target whose figure is above a threshold, or None."""
     from ..oracles import stability as st
 
@@ -225,7 +225,10 @@ def _stability_warning(track_name, method, stability):
     if not bad:
         return None
     base = stability["oracle"].split("[")[0]
-    hint = " (mwf[reg=1e-6] gives stable numbers)" if base == "mwf" else ""
+    reg = st.SUGGESTED_REG.get(str(precision), st.SUGGESTED_REG["float32"])
+    hint = (f" (mwf[reg={reg:g}] gives stable numbers in {precision})" if base == "mwf"
+            and "reg=" not in stability["oracle"] else f" (mwf[reg={reg:g}] bounds it in {precision})"
+            if base == "mwf" else "")
     return (f"track {track_name!r}, {method}: the oracle is ill-conditioned for {', '.join(bad)}: its scores "
             f"may move by dB under rounding-level input noise{hint}")
 
