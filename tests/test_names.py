@@ -2,6 +2,7 @@
 names (``experiment.names``): every canonical name parses back to an equal configuration, and anything else is
 a one-line ParameterError that says what to write."""
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -233,3 +234,19 @@ def test_rate_of_a_method_name():
     cfg = parse_method_name("irm1-nsgt-bark-262-32.9-sr48000")
     assert cfg.transform.sample_rate == 48000
     assert parse_method_name("irm1-stft-2048-512", sample_rate=22050).transform.sample_rate == 22050
+
+
+def test_eps_option_in_name_and_identity():
+    """irm/mpi eps= (issue 10): in the method name when not default; a stored result without it is the default's."""
+    from mssoracle.experiment.identity import differences, same_result
+
+    eps32 = "1.1920928955078125e-07"
+    assert method_name(f"irm1[eps={eps32}]", "stft:2048:1536") == f"irm1[eps={eps32}]-stft-2048-1536"
+    assert method_name("irm1", "stft:2048") == "irm1-stft-2048-512"
+    name = method_name(f"mpi[phase=sum,eps={eps32}]", "stft:4096:3072")
+    assert parse_method_name(name).name == name
+    old = {"method": "irm1-stft-2048-512", "oracle": "irm1", "oracle_options": {"alpha": 1.0}}
+    new = dict(old, oracle_options={"alpha": 1.0, "eps": float(np.finfo(np.float64).eps)})
+    assert same_result(old, new)
+    seed = dict(old, oracle=f"irm1[eps={eps32}]", oracle_options={"alpha": 1.0, "eps": float(eps32)})
+    assert not same_result(old, seed) and "oracle_options" in differences(old, seed)

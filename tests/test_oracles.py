@@ -11,6 +11,8 @@ from mssoracle.oracles import (
     mwf, psm, wiener,
 )
 
+EPS64 = float(np.finfo(np.float64).eps)
+
 try:
     import torch
 except ImportError:  # pragma: no cover - torch is an optional extra
@@ -275,18 +277,18 @@ def test_torch_matches_numpy_for_every_oracle(dtype):
 
 
 @pytest.mark.parametrize("spec,name,options", [
-    ("irm1", "irm1", {"alpha": 1.0}),
-    ("irm2", "irm2", {"alpha": 2.0}),
-    ("irm", "irm1", {"alpha": 1.0}),
-    ("irm[alpha=2]", "irm2", {"alpha": 2.0}),
-    ("irm[alpha=1.5]", "irm[alpha=1.5]", {"alpha": 1.5}),
+    ("irm1", "irm1", {"alpha": 1.0, "eps": EPS64}),
+    ("irm2", "irm2", {"alpha": 2.0, "eps": EPS64}),
+    ("irm", "irm1", {"alpha": 1.0, "eps": EPS64}),
+    ("irm[alpha=2]", "irm2", {"alpha": 2.0, "eps": EPS64}),
+    ("irm[alpha=1.5]", "irm[alpha=1.5]", {"alpha": 1.5, "eps": EPS64}),
     ("ibm1", "ibm1", {"alpha": 1.0, "theta": 0.5}),
     ("ibm2", "ibm2", {"alpha": 2.0, "theta": 0.5}),
     ("ibm1[theta=0.3]", "ibm1[theta=0.3]", {"alpha": 1.0, "theta": 0.3}),
     ("ibm[theta=0.3,alpha=0.5]", "ibm[alpha=0.5,theta=0.3]", {"alpha": 0.5, "theta": 0.3}),
-    ("mpi", "mpi", {"phase": "mix"}),
-    ("mpi[phase=sum]", "mpi[phase=sum]", {"phase": "sum"}),
-    ("mpi[phase=mix]", "mpi", {"phase": "mix"}),
+    ("mpi", "mpi", {"phase": "mix", "eps": 0.0}),
+    ("mpi[phase=sum]", "mpi[phase=sum]", {"phase": "sum", "eps": 0.0}),
+    ("mpi[phase=mix]", "mpi", {"phase": "mix", "eps": 0.0}),
     ("MWF", "mwf", {"norm": "sisec", "reg": 0.0}),
     ("mwf[norm=bin]", "mwf[norm=bin]", {"norm": "bin", "reg": 0.0}),
     ("mix", "mix", {}),
@@ -297,7 +299,7 @@ def test_torch_matches_numpy_for_every_oracle(dtype):
     ("wiener3", "wiener3", {"iterations": 3}),
     ("wiener", "wiener1", {"iterations": 1}),
     ("wiener[iterations=0]", "wiener[iterations=0]", {"iterations": 0}),
-    ("irm[alpha=3]", "irm[alpha=3]", {"alpha": 3.0}),
+    ("irm[alpha=3]", "irm[alpha=3]", {"alpha": 3.0, "eps": EPS64}),
     ("ibm[alpha=3,theta=0.3]", "ibm[alpha=3,theta=0.3]", {"alpha": 3.0, "theta": 0.3}),
     ("wiener12", "wiener12", {"iterations": 12}),
     ("gt", "gt", {}),
@@ -385,3 +387,50 @@ def test_blockwise_pointwise_oracles_equal_one_pass(spec, monkeypatch):
     blocks = oracle(X, S)
     for a, b in zip(whole, blocks):
         np.testing.assert_array_equal(a, b)
+
+
+# -- the eps= option of irm and mpi (issue 10) ---------------------------------------------------------------------
+
+EPS32 = float(np.finfo(np.float32).eps)
+
+
+def _eps_data():
+    rng = np.random.default_rng(7)
+    S = rng.standard_normal((3, 2, 9, 11)) + 1j * rng.standard_normal((3, 2, 9, 11))
+    S[:, :, 0, 0] = 0          # a silent bin
+    S[0, :, 1, 1] = 1e-8j      # a bin with magnitude below float32's eps
+    S[1:, :, 1, 1] = 0
+    return S.sum(axis=0), S
+
+
+def test_eps_option_names_and_defaults():
+    assert get_oracle("irm1").name == "irm1" and get_oracle("irm1[eps=2.220446049250313e-16]").name == "irm1"
+    o = get_oracle(f"irm1[eps={EPS32!r}]")
+    assert o.name == "irm1[eps=1.1920928955078125e-07]" and o.options["eps"] == EPS32
+    assert get_oracle(o.name) == o
+    m = get_oracle(f"mpi[eps={EPS32!r},phase=sum]")
+    assert m.name == "mpi[phase=sum,eps=1.1920928955078125e-07]" and get_oracle(m.name) == m
+    assert get_oracle("mpi[eps=0]").name == "mpi"
+    for bad in ("irm1[eps=-1]", "mpi[eps=x]"):
+        with pytest.raises(ParameterError, match="eps"):
+            get_oracle(bad)
+
+
+def test_eps_option_values():
+    X, S = _eps_data()
+    # default eps: today's numbers exactly
+    np.testing.assert_array_equal(get_oracle("irm1")([X], [S])[0], irm([X], [S])[0])
+    np.testing.assert_array_equal(get_oracle("mpi[phase=sum]")([X], [S])[0], mpi([X], [S], phase="sum")[0])
+    # irm: eps in the denominator
+    p = np.abs(S)
+    want = p / (EPS32 + p.sum(axis=0)) * X[None]
+    np.testing.assert_allclose(get_oracle(f"irm1[eps={EPS32!r}]")([X], [S])[0], want, rtol=1e-14, atol=0)
+    # mpi: the phase of eps + sum (librosa.magphase: z / |z|, 1 where z == 0)
+    ref = EPS32 + S.sum(axis=0)
+    mag = np.abs(ref)
+    ph = np.where(mag > 0, ref / np.where(mag > 0, mag, 1), 1)
+    got = get_oracle(f"mpi[phase=sum,eps={EPS32!r}]")([X], [S])[0]
+    np.testing.assert_allclose(got, np.abs(S) * ph[None], rtol=1e-14, atol=0)
+    # the silent bin's phase is 1 either way; the tiny bin's phase moves toward the real axis
+    plain = mpi([X], [S], phase="sum")[0][0, :, 1, 1]
+    assert np.allclose(np.angle(plain), np.pi / 2) and np.all(np.angle(got[0, :, 1, 1]) < 0.1)

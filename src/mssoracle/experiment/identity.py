@@ -27,7 +27,8 @@ IDENTITY_FIELDS = {
     "subset": "MUSDB subset folder",
     "data": "fingerprint of the bytes of every file of the track (mixture and stems)",
     "oracle": "canonical oracle name",
-    "oracle_options": "every option of the oracle, defaults included",
+    "oracle_options": "every option of the oracle, defaults included (compared without the options at their "
+                      "default, so that an option added later, such as irm/mpi eps, keeps older results)",
     "transform": "canonical transform spec at the track's sample rate",
     "sample_rate": "the track's sampling rate (Hz)",
     "mixture": "mixture given to the oracles: file or sum of stems",
@@ -52,8 +53,24 @@ def identity(config):
     if not isinstance(config, dict):
         return None
     picked = {k: config.get(k) for k in IDENTITY_FIELDS}
+    picked["oracle_options"] = _non_default_options(config.get("oracle"), picked["oracle_options"])
     # JSON round trip so that tuples/lists and float formatting compare alike
     return json.loads(json.dumps(picked, sort_keys=True))
+
+
+def _non_default_options(oracle, options):
+    """``options`` without the entries at their registered default (unchanged when the oracle is unknown)."""
+    if not isinstance(options, dict) or not isinstance(oracle, str):
+        return options
+    from ..errors import ParameterError
+    from ..oracles import ORACLE_REGISTRY, get_oracle
+
+    try:
+        entry = ORACLE_REGISTRY.get(get_oracle(oracle).base)
+    except (ParameterError, KeyError):
+        return options
+    defaults = {o.name: o.default for o in entry.options}
+    return {k: v for k, v in options.items() if k not in defaults or v != defaults[k]}
 
 
 def same_result(stored, planned):

@@ -16,7 +16,8 @@ from .registry import Option, register_oracle
 __all__ = ["irm", "ibm", "mpi", "mix", "psm", "cirm", "gt"]
 
 
-@register_oracle("irm", options=[Option.number("alpha", 1.0, minimum=0, strict=True)], digit="alpha", digits=(1, 2),
+@register_oracle("irm", options=[Option.number("alpha", 1.0, minimum=0, strict=True), Option.number("eps", EPS, minimum=0)],
+                 digit="alpha", digits=(1, 2),
                  listed=("irm1", "irm2"),
                  description="ideal ratio mask |S_j|^a / sum_k |S_k|^a on the mixture (SiSEC 2018 IRM1, IRM2)")
 def irm(X, S, *, alpha=1.0, eps=EPS):
@@ -35,14 +36,17 @@ def irm(X, S, *, alpha=1.0, eps=EPS):
     alpha : float > 0
         Exponent of the magnitudes: 1 (magnitude ratio) or 2 (power ratio, a
         single-channel Wiener filter).
-    eps : float
+    eps : float >= 0
         Added to the denominator; default float64 machine epsilon (sigsep's), whatever the precision.
+        The seed project used float32's, ``irm1[eps=1.1920928955078125e-07]`` (``--preset seed``);
+        a non-default value is part of the canonical name.
 
     Returns
     -------
     list of complex arrays ``(nsrc, channels, bins, frames)``
     """
     alpha = validators.number(alpha, "irm option alpha", minimum=0, strict=True)
+    eps = validators.number(eps, "irm option eps", minimum=0)
     xp, groups, _, cdt = prepare(X, S)
     out = []
     for xg, sg in groups:
@@ -93,9 +97,9 @@ def ibm(X, S, *, alpha=1.0, theta=0.5, eps=EPS):
     return out
 
 
-@register_oracle("mpi", options=[Option.choice("phase", "mix", ("mix", "sum"))],
+@register_oracle("mpi", options=[Option.choice("phase", "mix", ("mix", "sum")), Option.number("eps", 0.0, minimum=0)],
                  description="mix-phase inversion: |S_j| with the mixture's phase ([phase=sum]: of the sum of stems)")
-def mpi(X, S, *, phase="mix"):
+def mpi(X, S, *, phase="mix", eps=0.0):
     r"""Mix-phase inversion (MPI): the true magnitude with the mixture's phase.
 
     .. math:: \hat S_j = |S_j| \, e^{i \angle X}
@@ -104,12 +108,21 @@ def mpi(X, S, *, phase="mix"):
     The phase of a zero coefficient is taken as 0 (as ``numpy.angle``).
     ``phase="sum"`` uses the phase of the sum of the stems, as the seed
     project did (identical to ``"mix"`` when the mixture is that sum).
+
+    ``eps`` (>= 0, default 0) is added to the reference before its phase is
+    taken, :math:`e^{i \angle (\varepsilon + R)}`: the seed's
+    ``librosa.magphase(eps + sum_k S_k)`` with float32's machine epsilon is
+    ``mpi[phase=sum,eps=1.1920928955078125e-07]`` (``--preset seed``).  It only
+    moves the phase of coefficients of magnitude near ``eps``.
     """
     phase = validators.choice(phase, "mpi option phase", ("mix", "sum"))
+    eps = validators.number(eps, "mpi option eps", minimum=0)
     xp, groups, _, cdt = prepare(X, S)
     out = []
     for xg, sg in groups:
         ref = xg if phase == "mix" else xp.sum(sg, axis=0)
+        if eps:
+            ref = ref + eps
         out.append(xp.astype(xp.abs(sg) * unit_phase(xp, ref)[None], cdt, copy=False))
     return out
 
