@@ -39,7 +39,7 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from .audio import audio_info, checked_sample_rate, float_dtype, read_audio_into
+from .audio import BLOCK_FRAMES, audio_info, checked_sample_rate, count_nonfinite, float_dtype, read_audio_into
 from .constants import ACCOMPANIMENT, MUSDB_STEM_STREAMS, MUSDB_STEMS
 from .errors import AudioError, DatasetError, ParameterError
 from .selection import (MUSDB_VALIDATION_TRACKS, SUBSETS, check_selection, check_split, check_subset,
@@ -403,7 +403,15 @@ class Track:
             _compare_with_mixture(f, audio_info(f), mix, (msr, mch, mlen))
         return msr, mch, mlen
 
-    def load(self, *, dtype=np.float32):
+    def header_length(self):
+        """``(samples, exact)`` from the headers, nothing decoded: a folder track's length (exact), or a stem
+        file's upper bound on its decoded length (``exact`` False; None when the header gives none)."""
+        if self._files is None:
+            self.check()
+            return probe_stem_file(self.path).capacity, False
+        return self.check().length, True
+
+    def load(self, *, dtype=np.float32, offset=0, frames=None):
         """Decode the mixture and the stems into one array.
 
         The mixture and the stems are decoded straight into one preallocated
@@ -419,6 +427,12 @@ class Track:
             AAC decodes to float32 and 16-bit (and 24-bit) PCM is exact in
             float32.  Files stored as float64 (rare) are rounded to float32
             unless ``dtype=np.float64``.
+        offset, frames : int
+            An excerpt: samples ``offset .. offset + frames`` (``frames`` None: to the end), as musdb's
+            ``chunk_start``/``chunk_duration`` give it with ``offset = int(start * rate)`` and
+            ``frames = int(duration * rate)`` (:func:`excerpt_samples`).  WAV/FLAC files are read from
+            ``offset`` on (a seek: nothing before it is read); a stem file is decoded whole and the excerpt
+            copied out of it.  An excerpt that does not lie inside the track is a :class:`ParameterError`.
 
         Returns
         -------
@@ -438,14 +452,91 @@ class Track:
             if not self.path.is_file():
                 raise DatasetError(f"{self.path}: no such file")
             signals, sr = read_stem_file(self.path, dtype=dtype, streams=("mixture",) + self.stem_names)
+            if offset or frames is not None:
+                a, b = check_excerpt(offset, frames, signals.shape[-1], self, sr)
+                signals = np.ascontiguousarray(signals[..., a:b])
             return TrackAudio(self.name, self.subset, sr, signals, self.stem_names)
 
         sr, channels, length = self._check_folder()  # headers, before anything is allocated
-        signals = np.empty((1 + len(self.stem_names), channels, length), dtype=dtype)
+        a, b = check_excerpt(offset, frames, length, self, sr) if (offset or frames is not None) else (0, length)
+        signals = np.empty((1 + len(self.stem_names), channels, b - a), dtype=dtype)
         for k, key in enumerate(("mixture",) + self.stem_names):
-            read_audio_into(self._files[key], signals[k])
+            if (a, b) == (0, length):
+                read_audio_into(self._files[key], signals[k])
+            else:
+                _read_excerpt_into(self._files[key], signals[k], a)
         return TrackAudio(self.name, self.subset, checked_sample_rate(sr, self._files["mixture"]), signals,
                           self.stem_names)
+
+
+def excerpt_samples(start, duration, sample_rate):
+    """``(offset, frames)`` of an excerpt given in seconds: ``int(start * rate)``, ``int(duration * rate)``
+    (``frames`` None when ``duration`` is None: to the end of the track)."""
+    start = 0.0 if start is None else float(start)
+    offset = int(start * int(sample_rate))
+    return offset, (None if duration is None else int(float(duration) * int(sample_rate)))
+
+
+def excerpt_range_text(length, sample_rate):
+    """``"0 <= start < 12.34 s"``-like text of the valid range of a track of ``length`` samples."""
+    return f"{length / sample_rate:.6g} s ({length} samples at {sample_rate} Hz)"
+
+
+def check_excerpt(offset, frames, length, track, sample_rate, *, start=None, duration=None, exact=True):
+    """``(a, b)``: the checked sample range of an excerpt of a track of ``length`` samples.
+
+    Raises :class:`ParameterError` (one line naming the value, the track and the valid range) when the excerpt
+    does not lie inside the track; ``start``/``duration`` are the seconds given (for the message).  With
+    ``exact=False`` ``length`` is an upper bound (a stem file's header) and only what surely lies outside
+    is refused.
+    """
+    name = getattr(track, "name", track)
+    total = excerpt_range_text(length, sample_rate)
+    s_text = f"{start:g}" if start is not None else f"{offset / sample_rate:g}"
+    if offset < 0 or offset >= length:
+        at_most = "" if exact else " at most"
+        raise ParameterError(f"--start {s_text}: outside track {name!r}, which lasts {total}{at_most}; "
+                             f"valid: 0 <= start < {length / sample_rate:.6g}")
+    if frames is None:
+        return offset, length
+    d_text = f"{duration:g}" if duration is not None else f"{frames / sample_rate:g}"
+    if frames <= 0 or offset + frames > length:
+        raise ParameterError(f"--duration {d_text}: the excerpt from {s_text} s ends outside track {name!r}, which "
+                             f"lasts {total}{'' if exact else ' at most'}; valid: 0 < duration <= "
+                             f"{(length - offset) / sample_rate:.6g} from start {s_text}")
+    return offset, offset + frames
+
+
+def _read_excerpt_into(path, out, offset, *, block=BLOCK_FRAMES):
+    """Read ``out.shape[1]`` frames of an audio file from frame ``offset`` on (a seek) into ``out``, checked finite."""
+    import soundfile as sf
+
+    channels, length = out.shape
+    try:
+        f = sf.SoundFile(str(path))
+    except Exception as exc:
+        raise AudioError(f"{path}: cannot read audio file ({exc})") from None
+    dtype = out.dtype
+    with f:
+        if f.channels != channels or f.frames < offset + length:
+            raise AudioError(f"{path}: {f.channels} channel(s) x {f.frames} samples, expected {channels} channel(s) "
+                             f"and at least {offset + length} samples")
+        f.seek(offset)
+        buf = np.empty((min(block, max(length, 1)), channels), dtype=dtype)
+        pos, bad = 0, 0
+        while pos < length:
+            n = f.read(frames=min(block, length - pos), dtype=dtype.name, always_2d=True,
+                       out=buf[:min(block, length - pos)]).shape[0]
+            if n == 0:
+                break
+            bad += count_nonfinite(buf[:n].T)
+            out[:, pos:pos + n] = buf[:n].T
+            pos += n
+    if pos != length:
+        raise AudioError(f"{path}: only {pos} of the {length} samples from {offset} could be read; "
+                         "the file is truncated")
+    if bad:
+        raise AudioError(f"{path}: {bad} NaN/inf sample(s); audio must be finite")
 
 
 def _compare_with_mixture(path, info, mix_path, mix_info):

@@ -56,6 +56,51 @@ def add_data_options(parser):
     return g
 
 
+def add_excerpt_options(parser):
+    """``--start SECONDS --duration SECONDS``: score an excerpt of every track (musdb's chunk_start/chunk_duration)."""
+    g = parser.add_argument_group("excerpt")
+    g.add_argument("--start", type=float, default=None, metavar="SECONDS",
+                   help="score the excerpt that starts here (default 0), as musdb's chunk_start: from sample "
+                        "int(start * rate); part of the method name (+start=...)")
+    g.add_argument("--duration", type=float, default=None, metavar="SECONDS",
+                   help="score int(duration * rate) samples from --start (default: to the end), as musdb's "
+                        "chunk_duration; part of the method name (+duration=...)")
+    return g
+
+
+def check_excerpt_args(start, duration):
+    """The checked ``(start, duration)`` seconds of ``--start``/``--duration`` (one line per bad value)."""
+    import math
+
+    from ..errors import ParameterError
+
+    if start is not None and not (math.isfinite(start) and start >= 0):
+        raise ParameterError(f"--start {start:g}: must be a number of seconds >= 0 (and inside every track)")
+    if duration is not None and not (math.isfinite(duration) and duration > 0):
+        raise ParameterError(f"--duration {duration:g}: must be a number of seconds > 0 (and fit in every track)")
+    return (0.0 if start is None else float(start)), (None if duration is None else float(duration))
+
+
+def check_excerpt_tracks(dataset, start, duration):
+    """Check, from the headers and before any work, that the excerpt lies inside every selected track.
+
+    One line (:class:`ParameterError`, exit 2) naming the value, the track and the valid range.  A stem file's
+    header gives only an upper bound of its length: what surely lies outside is refused here, the rest when it
+    is decoded.
+    """
+    from ..datasets import check_excerpt, excerpt_samples
+
+    if not start and duration is None:
+        return
+    for track in dataset:
+        length, exact = track.header_length()
+        if length is None:
+            continue
+        sr = track.sample_rate
+        offset, frames = excerpt_samples(start, duration, sr)
+        check_excerpt(offset, frames, length, track, sr, start=start, duration=duration, exact=exact)
+
+
 def open_dataset_from_args(args):
     from ..datasets import open_dataset
 

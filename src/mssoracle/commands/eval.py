@@ -5,8 +5,9 @@ import shutil
 from pathlib import Path
 
 from ..errors import MssOracleError, ParameterError
-from ._common import (add_data_options, add_metric_options, open_dataset_from_args, parse_aggregation_options,
-                      parse_metric_list, split_oracle_specs, split_transform_specs)
+from ._common import (add_data_options, add_excerpt_options, add_metric_options, check_excerpt_args,
+                      check_excerpt_tracks, open_dataset_from_args, parse_aggregation_options, parse_metric_list,
+                      split_oracle_specs, split_transform_specs)
 
 from ..constants import PRECISIONS, SISEC18_STFT_SPEC
 
@@ -23,6 +24,7 @@ def add_parser(subparsers, name):
                     "BSS Eval v4 (museval-exact) and print the median scores over frames and tracks.",
     )
     add_data_options(p)
+    add_excerpt_options(p)
     p.add_argument("--oracle", action="append", metavar="LIST",
                    help=f"comma-separated oracles (default {DEFAULT_ORACLES}; with --preset sisec18: "
                         f"{SISEC18_PRESET_ORACLES}); see `mssoracle oracles`")
@@ -102,6 +104,7 @@ def run(args):
         oracles = oracles or split_oracle_specs([SISEC18_PRESET_ORACLES])
         precision = "float64"
     precision = precision or "float32"
+    start, duration = check_excerpt_args(args.start, args.duration)
     metrics = [m.name for m in parse_metric_list(args.metrics)]  # every oracle has a mixture: no metric refused
     parse_aggregation_options(args)  # --aggregate now; --headline-targets again once the targets are known
     transforms = transforms or split_transform_specs([DEFAULT_TRANSFORMS])
@@ -122,11 +125,13 @@ def run(args):
     if args.force and args.dry_run:
         raise ParameterError("--dry-run lists what would run; drop --force (or --dry-run)")
     dataset = open_dataset_from_args(args)
+    check_excerpt_tracks(dataset, start, duration)  # from the headers, before any work
     out = Path(args.out)
     experiment = Experiment(
         dataset=dataset, transforms=transforms, oracles=oracles, out=out, mixture=args.mixture,
         targets=targets, win=args.win, hop=args.hop, save_estimates=args.save_estimates,
         backend=args.backend, device=args.device, precision=precision, metrics=metrics,
+        start=start, duration=duration,
     )
     stems = tuple(dataset[0].stem_names)
     valid = stems + (("accompaniment",) if "vocals" in stems and len(stems) > 1 else ())

@@ -31,6 +31,8 @@ IDENTITY_FIELDS = {
                       "default, so that an option added later, such as irm/mpi eps, keeps older results)",
     "transform": "canonical transform spec at the track's sample rate",
     "sample_rate": "the track's sampling rate (Hz)",
+    "excerpt": "the excerpt scored, start and duration in seconds (musdb's chunk_start/chunk_duration); "
+               "absent in older results: the whole track",
     "mixture": "mixture given to the oracles: file or sum of stems",
     "precision": "float32 or float64 signals, coefficients and estimates",
     "scoring": "BSS Eval framing (win, hop), mode, filter length and sources variant",
@@ -54,8 +56,14 @@ def identity(config):
         return None
     picked = {k: config.get(k) for k in IDENTITY_FIELDS}
     picked["oracle_options"] = _non_default_options(config.get("oracle"), picked["oracle_options"])
+    if picked["excerpt"] is None:  # stored before excerpts existed: the whole track
+        picked["excerpt"] = WHOLE_TRACK
     # JSON round trip so that tuples/lists and float formatting compare alike
     return json.loads(json.dumps(picked, sort_keys=True))
+
+
+#: the excerpt of a result that covers the whole track
+WHOLE_TRACK = {"start": 0.0, "duration": None}
 
 
 def _non_default_options(oracle, options):

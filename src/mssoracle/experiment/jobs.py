@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from .. import __version__
+from .. import __version__, validators
 from ..constants import DEFAULT_PRECISION, PRECISIONS, derived_targets
 from ..errors import ParameterError
 from .fingerprint import FingerprintCache
@@ -93,6 +93,10 @@ class Experiment:
         Signals, coefficients and estimates (BSS Eval accumulates in float64 either way).
     metrics : list of str
         Registered metrics to compute (:mod:`mssoracle.metrics`; default ``bssv4``).
+    start, duration : float
+        An excerpt of every track in seconds (``--start``/``--duration``), as musdb's ``chunk_start`` and
+        ``chunk_duration``: samples ``int(start * rate) .. + int(duration * rate)`` (default 0 and None:
+        the whole track).  Part of the method name (``+start=30+duration=10``) and of the identity.
     """
 
     dataset: object
@@ -109,6 +113,8 @@ class Experiment:
     device: str = None
     precision: str = DEFAULT_PRECISION
     metrics: list = dataclasses.field(default_factory=lambda: ["bssv4"])
+    start: float = 0.0
+    duration: float = None
 
     def __post_init__(self):
         from ..metrics import parse_metrics
@@ -139,6 +145,10 @@ class Experiment:
         self.metrics = [m.name for m in self._metrics]
         if not (self.win > 0 and self.hop > 0):
             raise ParameterError(f"--win and --hop must be positive seconds, got {self.win} and {self.hop}")
+        self.start = float(validators.number(0.0 if self.start is None else self.start, "--start (seconds)",
+                                             minimum=0))
+        if self.duration is not None:
+            self.duration = float(validators.number(self.duration, "--duration (seconds)", minimum=0, strict=True))
         self.label = dataset_label(self.dataset)
         self._caches()
 
@@ -178,9 +188,19 @@ class Experiment:
             self._rates[index] = self.dataset[index].sample_rate
         return self._rates[index]
 
+    def excerpt(self):
+        """``{"start": seconds, "duration": seconds or None}`` (the whole track: 0 and None)."""
+        return {"start": self.start, "duration": self.duration}
+
+    def excerpt_samples(self, sample_rate):
+        """``(offset, frames)`` of the excerpt at ``sample_rate`` (``frames`` None: to the end)."""
+        from ..datasets import excerpt_samples
+
+        return excerpt_samples(self.start, self.duration, sample_rate)
+
     def qualifiers(self):
         """The method-name qualifiers of this run (:mod:`.names`; defaults are left out of the name)."""
-        return {"mixture": self.mixture, "precision": self.precision, "win": self.win, "hop": self.hop,
+        return {"start": self.start, "duration": self.duration, "mixture": self.mixture, "precision": self.precision, "win": self.win, "hop": self.hop,
                 "mode": self.mode, "filters": DEFAULT_QUALIFIERS["filters"], "sources": DEFAULT_QUALIFIERS["sources"]}
 
     def jobs(self):
@@ -234,6 +254,7 @@ class Experiment:
             "oracle_options": dict(oracle.options),
             "transform": transform.spec,
             "sample_rate": job.sample_rate,
+            "excerpt": self.excerpt(),
             "mixture": self.mixture,
             "precision": self.precision,
             "scoring": {"win": self.win, "hop": self.hop, "mode": self.mode,

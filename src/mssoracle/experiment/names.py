@@ -5,13 +5,16 @@ Grammar::
     <oracle canonical name>-<transform name>[+<key>=<value>]...
 
 e.g. ``irm1-stft-2048-512``, ``irm[alpha=3]-stft-4096-1024+precision=float64``,
+``irm1-stft-2048-1536+start=30+duration=10``,
 ``mpi-slicq-bark-262-32.9-sllen18060-trlen4516+mixture=sum+win=2+hop=0.5``.
 
 * the oracle part is :attr:`mssoracle.oracles.Oracle.name` (``irm1``, ``irm[alpha=3]``,
   ``wiener[iterations=0]``), the transform part :attr:`mssoracle.transforms.Transform.name` at the
   track's rate (``stft-2048-512``, ``nsgt-bark-262-32.9-sr48000``);
 * a qualifier appears only when it is not its default (:data:`DEFAULT_QUALIFIERS`), in the fixed
-  order :data:`QUALIFIER_ORDER`: ``mixture`` (``file``; ``sum``: the sum of the stems),
+  order :data:`QUALIFIER_ORDER`: ``start`` and ``duration`` (an excerpt in seconds, as musdb's
+  ``chunk_start``/``chunk_duration``: samples ``int(start*rate) .. + int(duration*rate)``; defaults 0 and
+  None, the whole track), ``mixture`` (``file``; ``sum``: the sum of the stems),
   ``precision`` (``float32``; ``float64``), ``win`` and ``hop`` (BSS Eval framing in seconds, 1),
   ``mode`` (``v4``; ``v3``), ``filters`` (BSS Eval filter length, 512) and ``sources`` (``images``;
   ``sources``: the bss_eval_sources variant).  Numbers are written as in oracle brackets
@@ -35,10 +38,10 @@ __all__ = ["method_name", "parse_method_name", "MethodConfig", "DEFAULT_QUALIFIE
            "QUALIFIER_CHOICES"]
 
 #: every qualifier with its default value (a default is left out of the name)
-DEFAULT_QUALIFIERS = MappingProxyType({"mixture": "file", "precision": DEFAULT_PRECISION, "win": 1.0, "hop": 1.0,
+DEFAULT_QUALIFIERS = MappingProxyType({"start": 0.0, "duration": None, "mixture": "file", "precision": DEFAULT_PRECISION, "win": 1.0, "hop": 1.0,
                                        "mode": "v4", "filters": 512, "sources": "images"})
 #: the order in which qualifiers appear in a name
-QUALIFIER_ORDER = ("mixture", "precision", "win", "hop", "mode", "filters", "sources")
+QUALIFIER_ORDER = ("start", "duration", "mixture", "precision", "win", "hop", "mode", "filters", "sources")
 #: the values of the text qualifiers
 QUALIFIER_CHOICES = MappingProxyType({"mixture": ("file", "sum"), "precision": tuple(PRECISIONS),
                                       "mode": ("v4", "v3"), "sources": ("images", "sources")})
@@ -52,6 +55,10 @@ def _qualifier(key, value, label):
         return validators.choice(value, f"{label} {key}", QUALIFIER_CHOICES[key])
     if key in ("win", "hop"):
         return float(validators.number(value, f"{label} {key} (seconds)", minimum=0, strict=True))
+    if key == "start":
+        return float(validators.number(value, f"{label} start (seconds)", minimum=0))
+    if key == "duration":
+        return float(validators.number(value, f"{label} duration (seconds)", minimum=0, strict=True))
     if key == "filters":
         return validators.integer(value, f"{label} filters (BSS Eval filter length)", minimum=1)
     raise ParameterError(f"{label}: unknown qualifier {key!r}; valid: {', '.join(QUALIFIER_ORDER)}")

@@ -121,7 +121,8 @@ def _host(x):
 
 def _load(track, experiment):
     """Decode a track once: ``(mixture (C, T), stems (nsrc, C, T), names)`` in the run's precision."""
-    audio = track.load(dtype=experiment.dtype)
+    offset, frames = experiment.excerpt_samples(track.sample_rate)
+    audio = track.load(dtype=experiment.dtype, offset=offset, frames=frames)
     names = list(audio.stems)
     stems = getattr(audio, "stem_stack", None)
     if stems is None:  # a TrackAudio without one stacked array
@@ -142,7 +143,8 @@ def _loaded(experiment, track_index, keep):
 
     track = experiment.dataset[track_index]
     key = (str(track.path), track.name, experiment.precision, experiment.mixture, experiment.backend,
-           str(experiment.device), experiment.win, experiment.hop, experiment.mode)
+           str(experiment.device), experiment.win, experiment.hop, experiment.mode, experiment.start,
+           experiment.duration)
     if key in _LOADED:
         value = _LOADED[key]
     else:
