@@ -15,6 +15,35 @@ DEFAULT_ORACLES = "irm1,mpi"
 DEFAULT_TRANSFORMS = "stft:2048,stft:4096"
 #: the oracles of --preset sisec18, in the order they are printed
 SISEC18_PRESET_ORACLES = "irm1,irm2,ibm1,ibm2,mwf,mix"
+#: the seed project's epsilon (``np.finfo(np.float32).eps``), added to its IRM's denominator and to the sum of
+#: stems whose phase its MPI takes (``librosa.magphase(eps + sum_k S_k)``)
+SEED_EPS = 1.1920928955078125e-07
+#: the oracles of --preset seed: its IRM1 and its MPI (the phase of eps + the sum of the stems)
+SEED_PRESET_ORACLES = f"irm1[eps={SEED_EPS!r}],mpi[phase=sum,eps={SEED_EPS!r}]"
+#: the seed's windows (its config's stft_configs.window_sizes)
+SEED_PRESET_WINDOWS = (2048, 4096)
+
+
+def seed_stft_spec(window):
+    """The seed's STFT of ``window`` samples: ``scipy.signal.stft(nperseg=W, noverlap=W // 4)``, periodic Hann,
+    hop ``W - W // 4`` (3W/4): ``stft:W:3W/4``."""
+    window = int(window)
+    return f"stft:{window}:{window - window // 4}"
+
+
+def _seed_transforms(transforms):
+    """--preset seed's transforms: the seed's STFT at each window (default 2048, 4096); a --transform must be one."""
+    from ..transforms import from_spec
+
+    if not transforms:
+        return [seed_stft_spec(w) for w in SEED_PRESET_WINDOWS]
+    for spec in transforms:
+        t = from_spec(spec)
+        n = getattr(t, "n_fft", None)
+        if n is None or t.spec != from_spec(seed_stft_spec(n)).spec:
+            raise ParameterError(f"--preset seed takes only the seed's STFT (scipy, periodic Hann, noverlap W//4: "
+                                 f"hop 3W/4, e.g. {seed_stft_spec(8192)}), got --transform {spec}")
+    return transforms
 
 
 def add_parser(subparsers, name):
@@ -31,9 +60,12 @@ def add_parser(subparsers, name):
     p.add_argument("--transform", action="append", metavar="LIST",
                    help=f"comma-separated transform specs (default {DEFAULT_TRANSFORMS}), e.g. stft:4096:1024, "
                         "stft:n_fft=4096,hop=1024,window=hann, nsgt:bark:262:32.9, slicq:log:262:32.9")
-    p.add_argument("--preset", choices=["sisec18"],
+    p.add_argument("--preset", choices=["sisec18", "seed"],
                    help="sisec18: sigsep-mus-oracle's STFT (scipy, 2048 Hann, 50%% overlap) and the "
-                        "SiSEC 2018 oracles, in float64, for `mssoracle compare-sisec18`")
+                        "SiSEC 2018 oracles, in float64, for `mssoracle compare-sisec18`; seed: the seed project's "
+                        "(sevagh/mss-oracle-experiments) STFT (scipy noverlap=W//4: stft:W:3W/4, windows 2048 and "
+                        "4096 unless --transform names others of that form), its IRM1 and MPI (phase of the sum of "
+                        "the stems) with its eps (float32's, 1.19e-7), in float32")
     p.add_argument("--precision", metavar="{float32,float64}",
                    help="precision of signals, coefficients and estimates (default float32; float64 with "
                         "--preset sisec18); BSS Eval accumulates in float64 either way")
@@ -103,6 +135,18 @@ def run(args):
         transforms = [SISEC18_STFT_SPEC]
         oracles = oracles or split_oracle_specs([SISEC18_PRESET_ORACLES])
         precision = "float64"
+    elif args.preset == "seed":
+        if oracles:
+            raise ParameterError(f"--preset seed fixes the oracles ({SEED_PRESET_ORACLES}); drop --oracle")
+        if precision == "float64":
+            raise ParameterError("--preset seed computes in float32 (the seed's complex64 coefficients); "
+                                 "drop --precision float64")
+        if args.mixture != "file":
+            raise ParameterError("--preset seed gives the oracles the mixture file (the seed's track.audio); "
+                                 "drop --mixture sum")
+        transforms = _seed_transforms(transforms)
+        oracles = split_oracle_specs([SEED_PRESET_ORACLES])
+        precision = "float32"
     precision = precision or "float32"
     start, duration = check_excerpt_args(args.start, args.duration)
     metrics = [m.name for m in parse_metric_list(args.metrics)]  # every oracle has a mixture: no metric refused
