@@ -200,7 +200,8 @@ class Experiment:
 
     def qualifiers(self):
         """The method-name qualifiers of this run (:mod:`.names`; defaults are left out of the name)."""
-        return {"start": self.start, "duration": self.duration, "mixture": self.mixture, "precision": self.precision, "win": self.win, "hop": self.hop,
+        return {"start": self.start, "duration": self.duration, "mixture": self.mixture,
+                "precision": self.precision, "win": self.win, "hop": self.hop,
                 "mode": self.mode, "filters": DEFAULT_QUALIFIERS["filters"], "sources": DEFAULT_QUALIFIERS["sources"]}
 
     def jobs(self):

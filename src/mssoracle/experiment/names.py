@@ -38,7 +38,8 @@ __all__ = ["method_name", "parse_method_name", "MethodConfig", "DEFAULT_QUALIFIE
            "QUALIFIER_CHOICES"]
 
 #: every qualifier with its default value (a default is left out of the name)
-DEFAULT_QUALIFIERS = MappingProxyType({"start": 0.0, "duration": None, "mixture": "file", "precision": DEFAULT_PRECISION, "win": 1.0, "hop": 1.0,
+DEFAULT_QUALIFIERS = MappingProxyType({"start": 0.0, "duration": None, "mixture": "file",
+                                       "precision": DEFAULT_PRECISION, "win": 1.0, "hop": 1.0,
                                        "mode": "v4", "filters": 512, "sources": "images"})
 #: the order in which qualifiers appear in a name
 QUALIFIER_ORDER = ("start", "duration", "mixture", "precision", "win", "hop", "mode", "filters", "sources")

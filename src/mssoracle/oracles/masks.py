@@ -16,7 +16,8 @@ from .registry import Option, register_oracle
 __all__ = ["irm", "ibm", "mpi", "mix", "psm", "cirm", "gt"]
 
 
-@register_oracle("irm", options=[Option.number("alpha", 1.0, minimum=0, strict=True), Option.number("eps", EPS, minimum=0)],
+@register_oracle("irm", options=[Option.number("alpha", 1.0, minimum=0, strict=True),
+                                 Option.number("eps", EPS, minimum=0)],
                  digit="alpha", digits=(1, 2),
                  listed=("irm1", "irm2"),
                  description="ideal ratio mask |S_j|^a / sum_k |S_k|^a on the mixture (SiSEC 2018 IRM1, IRM2)")
