@@ -117,3 +117,20 @@ def test_excerpt_outside_the_track_is_one_line_exit_2(roots, tmp_path, capsys, e
     for w in words:
         assert w in err, err
     assert not out.exists()
+
+
+def test_museval_excerpt_equals_cut_references(roots, tmp_path, capsys):
+    whole, cut, start, duration = roots
+    excerpt = ["--start", str(start), "--duration", str(duration)]
+    assert cli.main(["eval", "--root", str(whole), "--out", str(tmp_path / "o"), "--oracle", "irm1",
+                     "--transform", "stft:256", "--no-progress", "--save-estimates", *excerpt]) == 0
+    est = next((tmp_path / "o" / "estimates" / "musdb18hq").iterdir())
+    assert cli.main(["museval", str(est), "--root", str(whole), "-o", str(tmp_path / "m1"), *excerpt]) == 0
+    assert cli.main(["museval", str(est), "--root", str(cut), "-o", str(tmp_path / "m2")]) == 0
+    capsys.readouterr()
+    a = json.loads((tmp_path / "m1" / "test" / "Track A.json").read_text())
+    b = json.loads((tmp_path / "m2" / "test" / "Track A.json").read_text())
+    assert a["targets"] == b["targets"] and len(a["targets"]) == 5
+    code = cli.main(["museval", str(est), "--root", str(whole), "-o", str(tmp_path / "m3"), "--start", "9"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "--start 9" in err[0] and "Track A" in err[0]

@@ -4,7 +4,8 @@ import sys
 from pathlib import Path
 
 from ..errors import AudioError, DatasetError, ParameterError
-from ._common import add_metric_options, check_output_dir, fit_length, parse_aggregation_options, parse_metric_list
+from ._common import (add_excerpt_options, add_metric_options, check_excerpt_args, check_excerpt_tracks,
+                      check_output_dir, fit_length, parse_aggregation_options, parse_metric_list)
 from .bsseval import add_scoring_options, check_scoring_args, print_warnings
 
 HELP = "score MUSDB18 estimates EST_DIR/<subset>/<track>/<target>.wav as museval does (drop-in)"
@@ -45,6 +46,7 @@ def add_parser(subparsers, name):
                    help="write OUT/<subset>/<track>.json (default: EST_DIR, as museval)")
     p.add_argument("--is-wav", dest="is_wav", action="store_true",
                    help="museval's option; accepted and ignored (the layout is detected)")
+    add_excerpt_options(p)
     add_metric_options(p, group=add_scoring_options(p))
     p.set_defaults(run=run)
     return p
@@ -122,6 +124,7 @@ def run(args):
     from ..errors import MssOracleError
 
     check_scoring_args(args)
+    args.start, args.duration = check_excerpt_args(args.start, args.duration)
     metrics = parse_metric_list(args.metrics)  # a MUSDB track always has its mixture: no metric is refused
     convention, headline = parse_aggregation_options(args, valid_targets=MUSDB_TARGET_NAMES)
     est_dir = Path(args.estimates_dir)
@@ -167,6 +170,7 @@ def run(args):
         print(f"mssoracle museval: {skipped} track(s) without estimates skipped (as museval does)", file=sys.stderr)
 
     # pre-flight: every selected track's reference and estimate headers, before any track is scored
+    check_excerpt_tracks([track for track, _, _ in todo], args.start, args.duration)
     checked = []
     for track, folder, files in todo:
         header = track.check()
@@ -215,7 +219,10 @@ def _score_track(track, folder, files, header, est_len, dataset, method, args, m
     estimates, rates = {}, {}
     for t, p in files.items():
         estimates[t], rates[t] = read_audio(p)
-    audio = track.load()
+    from ..datasets import excerpt_samples
+
+    offset, frames = excerpt_samples(args.start, args.duration, track.sample_rate)
+    audio = track.load(offset=offset, frames=frames)  # the references of --start/--duration (default: whole)
     for t, p in files.items():  # a stem file's header may leave its rate unknown: checked on the decoded audio
         if rates[t] != audio.sample_rate:
             raise AudioError(f"{p}: {rates[t]} Hz but the reference {header.path} is {audio.sample_rate} Hz; "
@@ -234,6 +241,7 @@ def _score_track(track, folder, files, header, est_len, dataset, method, args, m
         "root": str(dataset.root) if dataset.root else None,
         "targets": list(estimates),
         "metrics": [m.name for m in metrics],
+        "excerpt": {"start": args.start, "duration": args.duration},
     }
     evaluator = TrackEvaluator(references, sample_rate=audio.sample_rate, win=args.win, hop=args.hop,
                                mode=args.mode, backend=args.backend, device=args.device,
