@@ -134,3 +134,24 @@ def test_museval_excerpt_equals_cut_references(roots, tmp_path, capsys):
     code = cli.main(["museval", str(est), "--root", str(whole), "-o", str(tmp_path / "m3"), "--start", "9"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "--start 9" in err[0] and "Track A" in err[0]
+
+
+def test_stem_file_excerpt_is_the_decoded_samples(monkeypatch):
+    """A .stem.mp4 track (the stempeg preview): the excerpt is the decoded samples a .. a + n; outside the
+    header's bound it is refused before decoding, inside it but past the decoded end after."""
+    from mssoracle.stemfile import default_sample_path
+
+    path = default_sample_path()
+    if path is None or not path.is_file():
+        pytest.skip("no stem-file preview installed")
+    monkeypatch.delenv("MUSDB_PATH", raising=False)
+    track = open_dataset(None)[0]
+    assert track.path == path
+    bound, exact = track.header_length()
+    assert not exact and bound > 0
+    full = track.load(dtype=np.float32)
+    a, n = excerpt_samples(1.5, 2.0, full.sample_rate)
+    part = track.load(dtype=np.float32, offset=a, frames=n)
+    np.testing.assert_array_equal(part.signals, full.signals[..., a:a + n])
+    with pytest.raises(ParameterError, match="--duration"):
+        track.load(offset=a, frames=full.length)
