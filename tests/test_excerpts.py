@@ -63,6 +63,12 @@ def test_load_excerpt_is_a_seek_of_the_same_samples(roots):
         track.load(offset=full.length)
     with pytest.raises(ParameterError, match="--duration"):
         track.load(offset=a, frames=full.length)
+    end = track.load(dtype=np.float32, offset=full.length - 1000, frames=1000)  # up to the last sample
+    np.testing.assert_array_equal(end.signals, full.signals[..., -1000:])
+    with pytest.raises(ParameterError, match="--duration"):  # past the decoded end, inside the header's bound
+        track.load(offset=full.length - 1000, frames=1001)
+    tail = track.load(dtype=np.float32, offset=a)  # to the end: decoded whole
+    np.testing.assert_array_equal(tail.signals, full.signals[..., a:])
 
 
 def test_excerpt_scores_equal_a_cut_file(roots, tmp_path, capsys):
@@ -155,3 +161,9 @@ def test_stem_file_excerpt_is_the_decoded_samples(monkeypatch):
     np.testing.assert_array_equal(part.signals, full.signals[..., a:a + n])
     with pytest.raises(ParameterError, match="--duration"):
         track.load(offset=a, frames=full.length)
+    end = track.load(dtype=np.float32, offset=full.length - 1000, frames=1000)  # up to the last sample
+    np.testing.assert_array_equal(end.signals, full.signals[..., -1000:])
+    with pytest.raises(ParameterError, match="--duration"):  # past the decoded end, inside the header's bound
+        track.load(offset=full.length - 1000, frames=1001)
+    tail = track.load(dtype=np.float32, offset=a)  # to the end: decoded whole
+    np.testing.assert_array_equal(tail.signals, full.signals[..., a:])

@@ -45,7 +45,7 @@ from .errors import AudioError, DatasetError, ParameterError
 from .selection import (MUSDB_VALIDATION_TRACKS, SUBSETS, check_selection, check_split, check_subset,
                         draw_tracks, in_split, select_by_name)
 from .stemfile import (DATASET_HINT, DEFAULT_SAMPLE_NAME, STEM_SUFFIX, check_stream_count, default_sample_path,
-                       probe_stem_file, read_stem_file)
+                       probe_stem_file, read_stem_excerpt, read_stem_file)
 
 __all__ = [
     "Track",
@@ -431,8 +431,10 @@ class Track:
             An excerpt: samples ``offset .. offset + frames`` (``frames`` None: to the end), as musdb's
             ``chunk_start``/``chunk_duration`` give it with ``offset = int(start * rate)`` and
             ``frames = int(duration * rate)`` (:func:`excerpt_samples`).  WAV/FLAC files are read from
-            ``offset`` on (a seek: nothing before it is read); a stem file is decoded whole and the excerpt
-            copied out of it.  An excerpt that does not lie inside the track is a :class:`ParameterError`.
+            ``offset`` on (a seek: nothing before it is read); a stem file is decoded from its beginning up
+            to the excerpt's end and no further (:func:`mssoracle.stemfile.read_stem_excerpt`; sample-exact,
+            only the excerpt kept), or whole when ``frames`` is None.  An excerpt that does not lie inside
+            the track is a :class:`ParameterError`.
 
         Returns
         -------
@@ -451,8 +453,16 @@ class Track:
         if self._files is None:
             if not self.path.is_file():
                 raise DatasetError(f"{self.path}: no such file")
-            signals, sr = read_stem_file(self.path, dtype=dtype, streams=("mixture",) + self.stem_names)
-            if offset or frames is not None:
+            names = ("mixture",) + self.stem_names
+            if frames is not None:  # decoded up to the excerpt's end, no further
+                if offset < 0 or frames <= 0:
+                    check_excerpt(offset, frames, max(offset, 0) + 1, self, self.sample_rate)
+                signals, sr, lengths = read_stem_excerpt(self.path, offset, frames, dtype=dtype, streams=names)
+                if min(lengths) < offset + frames:  # the track ends before the excerpt does
+                    check_excerpt(offset, frames, min(lengths), self, sr)
+                return TrackAudio(self.name, self.subset, sr, signals, self.stem_names)
+            signals, sr = read_stem_file(self.path, dtype=dtype, streams=names)
+            if offset:
                 a, b = check_excerpt(offset, frames, signals.shape[-1], self, sr)
                 signals = np.ascontiguousarray(signals[..., a:b])
             return TrackAudio(self.name, self.subset, sr, signals, self.stem_names)

@@ -24,7 +24,8 @@ from .errors import AudioError, DatasetError
 
 __all__ = [
     "DEFAULT_SAMPLE_NAME", "STEM_SUFFIX", "DATASET_HINT", "StemFileInfo",
-    "default_sample_path", "probe_stem_file", "read_stem_file", "check_stream_count", "check_mp4_boxes",
+    "default_sample_path", "probe_stem_file", "read_stem_file", "read_stem_excerpt", "check_stream_count",
+    "check_mp4_boxes",
     "DAMAGED_HINT",
 ]
 
@@ -306,6 +307,83 @@ def _decode(container, path, streams, out):
                 out[k, :, pos[k]:pos[k] + n] = _frame_to_array(frame, path, k)
             pos[k] += n
     return pos, rates, chans
+
+
+def _decode_range(container, path, streams, out, start):
+    """Decode from the beginning, keep samples ``start .. start + out.shape[-1]`` of every stream in ``out``,
+    and stop demuxing once every stream has passed them (the rest of the file is never decoded).
+
+    Decoding from the beginning keeps the excerpt sample-exact (the decoder's state and the edit list are
+    those of a whole decode).  Returns ``(lengths, rates, channels)``: the samples decoded per stream (the
+    stream's whole length where it ends before the excerpt does).
+    """
+    order = {s.index: i for i, s in enumerate(streams)}
+    n_streams, stop = len(streams), start + out.shape[-1]
+    pos, rates, chans = [0] * n_streams, [None] * n_streams, [None] * n_streams
+    for packet in container.demux(*streams):
+        k = order[packet.stream.index]
+        if pos[k] >= stop:
+            if all(p >= stop for p in pos):
+                break
+            continue
+        for frame in packet.decode():
+            sr, ch, n = int(frame.sample_rate), _layout_channels(frame.layout), int(frame.samples)
+            if rates[k] is None:
+                rates[k], chans[k] = sr, ch
+            elif sr != rates[k] or ch != chans[k]:
+                raise AudioError(f"{path}: audio stream {k} changes format mid-stream "
+                                 f"({rates[k]} Hz x {chans[k]} -> {sr} Hz x {ch}); cannot read it")
+            if ch != out.shape[1]:
+                raise AudioError(f"{path}: audio stream {k} decodes to {ch} channel(s), its header says "
+                                 f"{out.shape[1]}; cannot read it")
+            a, b = max(pos[k], start), min(pos[k] + n, stop)
+            if a < b:
+                out[k, :, a - start:b - start] = _frame_to_array(frame, path, k)[:, a - pos[k]:b - pos[k]]
+            pos[k] += n
+    return pos, rates, chans
+
+
+def read_stem_excerpt(path, offset, frames, *, dtype=np.float64, streams=None):
+    """Samples ``offset .. offset + frames`` of every audio stream of a stem file, decoded with PyAV.
+
+    Decodes from the beginning up to the end of the excerpt and no further (an AAC decoder cannot start
+    sample-exactly elsewhere); only the excerpt is kept in memory.  Returns ``(audio, sample_rate,
+    lengths)``: ``audio`` ``(nstreams, channels, frames)``, and the samples decoded per stream; a stream
+    with fewer than ``offset + frames`` samples ends before the excerpt does (the caller reports it).
+    """
+    import av
+
+    dtype = float_dtype(dtype)
+    path = Path(path)
+    info = probe_stem_file(path)
+    if info.n_streams == 0:
+        raise AudioError(f"{path}: no audio stream; expected a stem file with one stream per source")
+    if streams is not None:
+        check_stream_count(path, info.n_streams, tuple(streams))
+    info.check_uniform()
+    out = np.zeros((info.n_streams, info.channels[0], int(frames)), dtype=dtype)
+    try:
+        container = av.open(str(path))
+    except Exception as exc:
+        raise AudioError(f"{path}: cannot read stem file ({_short(exc)}); {DAMAGED_HINT}") from None
+    try:
+        with container:
+            lengths, rates, chans = _decode_range(container, path, list(container.streams.audio), out, int(offset))
+    except AudioError:
+        raise
+    except Exception as exc:
+        raise AudioError(f"{path}: cannot decode stem file ({_short(exc)}); {DAMAGED_HINT}") from None
+    if any(r is None for r in rates):
+        raise AudioError(f"{path}: an audio stream decodes to nothing; {DAMAGED_HINT}")
+    if len(set(rates)) > 1:
+        raise AudioError(f"{path}: audio streams decode to different sample rates ({', '.join(map(str, rates))})")
+    if min(lengths) >= offset + frames:
+        for k in range(info.n_streams):
+            bad = count_nonfinite(out[k])
+            if bad:
+                what = f" ({streams[k]})" if streams is not None else ""
+                raise AudioError(f"{path}: audio stream {k}{what} has {bad} NaN/inf sample(s); audio must be finite")
+    return out, checked_sample_rate(rates[0], path), lengths
 
 
 def _compact(buf, rows, cap, length, block=BLOCK_FRAMES):
