@@ -343,6 +343,20 @@ def _decode_range(container, path, streams, out, start):
     return pos, rates, chans
 
 
+def _probe_checked(path, dtype, streams):
+    """``(dtype, path, info)`` of a stem file about to be decoded: the dtype checked, the header probed, the
+    stream count (``streams``: their expected names, or None) and uniform streams checked."""
+    dtype = float_dtype(dtype)
+    path = Path(path)
+    info = probe_stem_file(path)
+    if info.n_streams == 0:
+        raise AudioError(f"{path}: no audio stream; expected a stem file with one stream per source")
+    if streams is not None:
+        check_stream_count(path, info.n_streams, tuple(streams))
+    info.check_uniform()
+    return dtype, path, info
+
+
 def read_stem_excerpt(path, offset, frames, *, dtype=np.float64, streams=None):
     """Samples ``offset .. offset + frames`` of every audio stream of a stem file, decoded with PyAV.
 
@@ -353,14 +367,7 @@ def read_stem_excerpt(path, offset, frames, *, dtype=np.float64, streams=None):
     """
     import av
 
-    dtype = float_dtype(dtype)
-    path = Path(path)
-    info = probe_stem_file(path)
-    if info.n_streams == 0:
-        raise AudioError(f"{path}: no audio stream; expected a stem file with one stream per source")
-    if streams is not None:
-        check_stream_count(path, info.n_streams, tuple(streams))
-    info.check_uniform()
+    dtype, path, info = _probe_checked(path, dtype, streams)
     out = np.zeros((info.n_streams, info.channels[0], int(frames)), dtype=dtype)
     try:
         container = av.open(str(path))
@@ -452,15 +459,8 @@ def read_stem_file(path, *, dtype=np.float64, streams=None):
     ParameterError
         A ``dtype`` other than float32/float64.
     """
-    dtype = float_dtype(dtype)
-    path = Path(path)
-    info = probe_stem_file(path)
-    if info.n_streams == 0:
-        raise AudioError(f"{path}: no audio stream; expected a stem file with one stream per source")
-    if streams is not None:
-        streams = tuple(streams)
-        check_stream_count(path, info.n_streams, streams)
-    info.check_uniform()
+    streams = None if streams is None else tuple(streams)
+    dtype, path, info = _probe_checked(path, dtype, streams)
     nstreams, channels, cap = info.n_streams, info.channels[0], info.capacity
     buf = None
     if cap is not None:
