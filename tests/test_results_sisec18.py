@@ -210,3 +210,15 @@ def test_compare_cli_errors(tmp_path, capsys):
     assert captured.out == "" and len(err.splitlines()) == 1
     assert "no run in the results matches the SiSEC 2018 configuration" in err
     assert "musdb18/irm1-stft-2048-1024: precision float32, not float64; subset train, not test" in err
+
+
+def test_excerpt_runs_are_refused(tmp_path):
+    """SiSEC 2018 scored whole tracks: a run of excerpts (+start/+duration) is not compared with it."""
+    runs = [("musdb18", "irm1-stft-2048-1024+start=30+duration=10" + F64, "test", "IRM1"),
+            ("musdb18", "irm1-stft-2048-1024+start=12.5" + F64, "test", "IRM1")]
+    df, _ = _fixture_results(tmp_path, runs=runs, ntracks=50)
+    checks = check_runs(df)
+    assert [c.status for c in checks] == ["refused", "refused"]
+    lines = format_checks(checks).splitlines()
+    assert lines[1].endswith("refused: an excerpt (start 30 s, duration 10 s), not whole tracks")
+    assert lines[2].endswith("refused: an excerpt (start 12.5 s), not whole tracks")

@@ -119,6 +119,10 @@ def _check_one(dataset, method, rows, *, recorded, test_tracks):
         value = cfg.qualifiers.get(key)
         if not _same(value, expected) and (recorded or f"+{key}=" in method):
             refuse.append(f"{_QUALIFIER_WORDS[key]} {_show(value)}, not {_show(expected)}")
+    start, duration = cfg.qualifiers.get("start", 0.0), cfg.qualifiers.get("duration")
+    if (start or 0.0) != 0.0 or duration is not None:  # SiSEC 2018 scored whole tracks
+        refuse.append(f"an excerpt (start {_show(start or 0.0)} s"
+                      f"{'' if duration is None else f', duration {_show(duration)} s'}), not whole tracks")
     if dataset is not None and dataset not in ("musdb18", "musdb18hq"):
         refuse.append(f"dataset {dataset}, not MUSDB18")
     if "subset" in rows.columns:
