@@ -365,21 +365,9 @@ def read_stem_excerpt(path, offset, frames, *, dtype=np.float64, streams=None):
     lengths)``: ``audio`` ``(nstreams, channels, frames)``, and the samples decoded per stream; a stream
     with fewer than ``offset + frames`` samples ends before the excerpt does (the caller reports it).
     """
-    import av
-
     dtype, path, info = _probe_checked(path, dtype, streams)
     out = np.zeros((info.n_streams, info.channels[0], int(frames)), dtype=dtype)
-    try:
-        container = av.open(str(path))
-    except Exception as exc:
-        raise AudioError(f"{path}: cannot read stem file ({_short(exc)}); {DAMAGED_HINT}") from None
-    try:
-        with container:
-            lengths, rates, chans = _decode_range(container, path, list(container.streams.audio), out, int(offset))
-    except AudioError:
-        raise
-    except Exception as exc:
-        raise AudioError(f"{path}: cannot decode stem file ({_short(exc)}); {DAMAGED_HINT}") from None
+    lengths, rates, chans = _decode_file(path, lambda c, st: _decode_range(c, path, st, out, int(offset)))
     if any(r is None for r in rates):
         raise AudioError(f"{path}: an audio stream decodes to nothing; {DAMAGED_HINT}")
     if len(set(rates)) > 1:
@@ -403,8 +391,14 @@ def _compact(buf, rows, cap, length, block=BLOCK_FRAMES):
             buf[dst + s:dst + s + n] = buf[src + s:src + s + n]
 
 
-def _decode_file(path, out):
-    """Open ``path`` and run :func:`_decode` over all its audio streams; errors become AudioError."""
+def _whole(path, out):
+    """The ``decode`` of :func:`_decode_file` that decodes every stream whole into ``out`` (:func:`_decode`)."""
+    return lambda container, streams: _decode(container, path, streams, out)
+
+
+def _decode_file(path, decode):
+    """Open ``path`` and return ``decode(container, audio_streams)`` (e.g. :func:`_decode`,
+    :func:`_decode_range`); PyAV's errors become AudioError."""
     import av
 
     try:
@@ -413,7 +407,7 @@ def _decode_file(path, out):
         raise AudioError(f"{path}: cannot read stem file ({_short(exc)}); {DAMAGED_HINT}") from None
     try:
         with container:
-            return _decode(container, path, list(container.streams.audio), out)
+            return decode(container, list(container.streams.audio))
     except (AudioError, _Overflow):
         raise
     except Exception as exc:
@@ -466,15 +460,15 @@ def read_stem_file(path, *, dtype=np.float64, streams=None):
     if cap is not None:
         buf = np.empty(nstreams * channels * cap, dtype=dtype)
         try:
-            lengths, rates, chans = _decode_file(path, buf.reshape(nstreams, channels, cap))
+            lengths, rates, chans = _decode_file(path, _whole(path, buf.reshape(nstreams, channels, cap)))
         except _Overflow:
             buf = None
     if buf is None:  # no usable bound in the header: measure, then decode into an array of that size
-        lengths, rates, chans = _decode_file(path, None)
+        lengths, rates, chans = _decode_file(path, _whole(path, None))
         _check_decoded(path, lengths, rates, chans)
         cap = lengths[0]
         buf = np.empty(nstreams * channels * cap, dtype=dtype)
-        lengths, rates, chans = _decode_file(path, buf.reshape(nstreams, channels, cap))
+        lengths, rates, chans = _decode_file(path, _whole(path, buf.reshape(nstreams, channels, cap)))
 
     _check_decoded(path, lengths, rates, chans)
     length = lengths[0]
