@@ -322,14 +322,11 @@ def db(p, num, den):
 
 # -- MetricContext helpers of the registered metrics --------------------------------------------------------
 
-def _lazy(ctx, signals, name):
-    """``signals[name]``, or the :class:`SumOf` of a derived target's parts (never materialised)."""
-    if name in signals:
-        return signals[name]
-    parts = ctx.derived.get(name)
-    if not parts:
-        raise KeyError(name)
-    return SumOf([signals[p] for p in parts])
+def _lazy(ctx, name, estimates):
+    """Target ``name``'s signal, or the :class:`SumOf` of a derived target's parts (never materialised)."""
+    given = name in (ctx.estimates if estimates else ctx.references)
+    parts = ctx.parts(name, estimates=estimates)
+    return parts[0] if given else SumOf(parts)
 
 
 def has_signal(ctx, name):
@@ -347,11 +344,11 @@ def scored_targets(ctx):
 
 
 def reference(ctx, name):
-    return _lazy(ctx, ctx.references, name)
+    return _lazy(ctx, name, False)
 
 
 def estimate(ctx, name):
-    return _lazy(ctx, ctx.estimates, name)
+    return _lazy(ctx, name, True)
 
 
 def mixture(ctx, metric):

@@ -114,22 +114,31 @@ class MetricContext:
     def targets(self):
         return list(self.references) + [d for d in self.derived if d not in self.references]
 
-    def _get(self, signals, name):
+    def parts(self, name, *, estimates=False):
+        """The signals whose sum is target ``name``'s reference (or estimate): ``[signal]`` for a target
+        given as such, its parts' signals for a derived one (not summed).  KeyError for an unknown name."""
+        signals = self.estimates if estimates else self.references
         if name in signals:
-            return signals[name]
+            return [signals[name]]
         parts = self.derived.get(name)
         if not parts:
             raise KeyError(name)
-        total = signals[parts[0]] * 1  # a copy in the same precision
+        return [signals[p] for p in parts]
+
+    def _get(self, name, estimates):
+        parts = self.parts(name, estimates=estimates)
+        if name in (self.estimates if estimates else self.references):
+            return parts[0]
+        total = parts[0] * 1  # a derived target: a new sum, in the same precision
         for p in parts[1:]:
-            total += signals[p]
+            total += p
         return total
 
     def reference(self, name):
-        return self._get(self.references, name)
+        return self._get(name, False)
 
     def estimate(self, name):
-        return self._get(self.estimates, name)
+        return self._get(name, True)
 
     def calls(self):
         """The BSS Eval calls of these targets: ``[(sources, scored), ...]``
