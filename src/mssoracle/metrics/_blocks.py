@@ -17,7 +17,8 @@ from ..backend import is_torch
 from ..errors import AudioError, ParameterError
 
 __all__ = ["BLOCK_BYTES", "SumOf", "Pair", "pair", "blocks", "buffered", "sumsq", "block_len", "to_torch", "zeros",
-           "as_f", "check_finite", "eps_of", "result", "db", "has_signal", "reference", "estimate", "mixture"]
+           "as_f", "check_finite", "eps_of", "result", "db", "has_signal", "reference", "estimate", "mixture",
+           "per_target", "improvements"]
 
 #: bytes of one float64 block temporary (all leading rows of an item together)
 BLOCK_BYTES = 8 << 20
@@ -341,6 +342,21 @@ def has_signal(ctx, name):
 def scored_targets(ctx):
     """The targets of ``ctx`` that have a reference and an estimate (:func:`has_signal`), in its order."""
     return [t for t in ctx.targets() if has_signal(ctx, t)]
+
+
+def per_target(ctx, output, kernel):
+    """``{target: kernel(reference, estimate)}`` (a float) of every scored target, each computed once per
+    context under ``output`` (a metric and its improvement share it)."""
+    return {t: ctx.memo((output, t), lambda t=t: float(kernel(reference(ctx, t), estimate(ctx, t))))
+            for t in scored_targets(ctx)}
+
+
+def improvements(ctx, output, kernel, metric):
+    """``{target: kernel(s, s_hat) - kernel(s, mixture)}``: the improvement over the mixture as the estimate;
+    the mixture's score is computed once per :attr:`MetricContext.baselines` (once per track in the runner)."""
+    mix = mixture(ctx, metric)
+    return {t: v - ctx.baseline((output, t), lambda t=t: float(kernel(reference(ctx, t), mix)))
+            for t, v in per_target(ctx, output, kernel).items()}
 
 
 def reference(ctx, name):

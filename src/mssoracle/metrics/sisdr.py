@@ -15,8 +15,8 @@ zero-mean step by default (Le Roux et al. remove the mean: ``zero_mean=True``).
 import numpy as np
 
 from .. import validators
-from ._blocks import (as_f, blocks, buffered, check_finite, db, eps_of, estimate, mixture, pair, reference, result,
-                     scored_targets, sumsq, zeros)
+from ._blocks import (as_f, blocks, buffered, check_finite, db, eps_of, improvements, pair, per_target, result, sumsq,
+                     zeros)
 from .registry import register_metric
 
 __all__ = ["si_sdr"]
@@ -140,11 +140,7 @@ def si_sdr(references, estimates, *, zero_mean=False, eps=None):
                  reported_by="nussl, asteroid, torchmetrics", aliases=("si-sdr", "si_sdr"))
 def sisdr_metric(ctx):
     """SI-SDR of every target (derived ones summed block by block, never materialised)."""
-    return {t: {"SI-SDR": _of_estimate(ctx, t)} for t in scored_targets(ctx)}
-
-
-def _of_estimate(ctx, t):
-    return ctx.memo(("SI-SDR", t), lambda: float(si_sdr(reference(ctx, t), estimate(ctx, t))))
+    return {t: {"SI-SDR": v} for t, v in per_target(ctx, "SI-SDR", si_sdr).items()}
 
 
 @register_metric("sisdri", outputs=("SI-SDRi",), framewise=False, version=1, needs_mixture=True,
@@ -152,10 +148,5 @@ def _of_estimate(ctx, t):
                  reported_by="nussl, asteroid (SI-SDRi)", aliases=("si-sdri", "si_sdri", "si-sdr-i"))
 def sisdri_metric(ctx):
     """SI-SDR of every target minus the SI-SDR of the mixture as its estimate."""
-    mix = mixture(ctx, "sisdri")
-    out = {}
-    for t in scored_targets(ctx):
-        base = ctx.baseline(("SI-SDR", t), lambda: float(si_sdr(reference(ctx, t), mix)))
-        out[t] = {"SI-SDRi": _of_estimate(ctx, t) - base}
-    return out
+    return {t: {"SI-SDRi": v} for t, v in improvements(ctx, "SI-SDR", si_sdr, "sisdri").items()}
 

@@ -13,8 +13,7 @@ Eval's SDR it allows no distortion filter and no per-frame median.
 import numpy as np
 
 from .. import validators
-from ._blocks import (as_f, blocks, buffered, check_finite, db, estimate, mixture, pair, reference, result,
-                     scored_targets, sumsq, zeros)
+from ._blocks import (as_f, blocks, buffered, check_finite, db, improvements, pair, per_target, result, sumsq, zeros)
 from .registry import register_metric
 
 __all__ = ["usdr", "FLOAT32_BOUND_DB"]
@@ -117,11 +116,7 @@ def usdr(references, estimates, *, delta=1e-7, dtype="float64"):
                  reported_by="MDX 2021/2023 (uSDR), demucs (new_sdr)", aliases=("u-sdr", "u_sdr"))
 def usdr_metric(ctx):
     """uSDR of every target (derived ones summed block by block, never materialised)."""
-    return {t: {"uSDR": _of_estimate(ctx, t)} for t in scored_targets(ctx)}
-
-
-def _of_estimate(ctx, t):
-    return ctx.memo(("uSDR", t), lambda: float(usdr(reference(ctx, t), estimate(ctx, t))))
+    return {t: {"uSDR": v} for t, v in per_target(ctx, "uSDR", usdr).items()}
 
 
 @register_metric("usdri", outputs=("uSDRi",), framewise=False, version=1, needs_mixture=True,
@@ -130,10 +125,5 @@ def _of_estimate(ctx, t):
                  aliases=("usdr-i", "usdr_i"))
 def usdri_metric(ctx):
     """uSDR of every target minus the uSDR of the mixture as its estimate."""
-    mix = mixture(ctx, "usdri")
-    out = {}
-    for t in scored_targets(ctx):
-        base = ctx.baseline(("uSDR", t), lambda: float(usdr(reference(ctx, t), mix)))
-        out[t] = {"uSDRi": _of_estimate(ctx, t) - base}
-    return out
+    return {t: {"uSDRi": v} for t, v in improvements(ctx, "uSDR", usdr, "usdri").items()}
 
