@@ -125,12 +125,17 @@ def seed_estimates(oracle_mod, shared_mod, track, window):
     return out
 
 
-def headline(references, estimates, rate):
-    """Median over drums, bass, other, vocals of each target's median SDR over frames (mssoracle's BSS Eval)."""
+def per_target(references, estimates, rate):
+    """Each target's median SDR over frames (mssoracle's BSS Eval), ``{target: dB}``."""
     from mssoracle.bsseval import eval_track
 
     scores = eval_track(references, estimates, sample_rate=rate, on_silent="nan", emit_warnings=False)
-    return float(np.median([np.nanmedian(scores.values(k)["SDR"]) for k in STEMS]))
+    return {k: float(np.nanmedian(scores.values(k)["SDR"])) for k in STEMS}
+
+
+def headline(references, estimates, rate):
+    """Median over drums, bass, other, vocals of each target's median SDR over frames (mssoracle's BSS Eval)."""
+    return float(np.median(list(per_target(references, estimates, rate).values())))
 
 
 def mssoracle_preset_seed(root, subset, windows, start, duration, out):
@@ -173,6 +178,9 @@ def main(argv=None):
     p.add_argument("--windows", default="2048,4096")
     p.add_argument("--start", type=float, default=None)
     p.add_argument("--duration", type=float, default=None)
+    p.add_argument("--write-reference", metavar="FILE", default=None,
+                   help="also store the seed code's per-target median SDR as JSON (the stored reference of "
+                        "tests/test_preset_seed.py: tests/data/seed/preset-seed-previews.json)")
     args = p.parse_args(argv)
     windows = [int(w) for w in args.windows.split(",")]
 
@@ -199,7 +207,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as tmp:
         ours = mssoracle_preset_seed(args.root, args.subset, windows, args.start, args.duration, Path(tmp) / "out")
     t_ours = time.perf_counter() - t0
-    rows, t_seed = [], 0.0
+    rows, t_seed, stored = [], 0.0, []
     for folder in tracks:
         track = MusdbLikeTrack(folder, args.start, args.duration)
         refs = {k: s.audio for k, s in track.sources.items()}
@@ -208,8 +216,25 @@ def main(argv=None):
             est = seed_estimates(oracle_mod, shared_mod, track, w)
             t_seed += time.perf_counter() - t1
             for oracle in ("irm1", "mpi"):
-                seed = headline(refs, est[oracle], track.rate)
+                targets = per_target(refs, est[oracle], track.rate)
+                seed = float(np.median(list(targets.values())))
                 rows.append((track.name, oracle, w, seed, ours[(oracle, w, track.name)]))
+                stored += [{"track": track.name, "oracle": oracle, "window": w, "target": k, "SDR": round(v, 6)}
+                           for k, v in targets.items()]
+    if args.write_reference:
+        import json
+
+        ref = {"what": "the seed's own ideal_mask(alpha=1) (irm1) and ideal_mixphase (mpi) with its "
+                       "TFTransform(44100, 'stft', window=W), per track and target: the median SDR over 1 s "
+                       "frames (mssoracle's BSS Eval v4, museval's framing)",
+               "seed_revision": rev, "root": "../shared/data/musdb18hq-sample", "subset": args.subset,
+               "start": args.start, "duration": args.duration,
+               "command": "python benchmarks/bench_fidelity.py --seed-repo SEED --nsgt-repo NSGT "
+                          f"--write-reference {args.write_reference}",
+               "rows": stored}
+        Path(args.write_reference).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.write_reference).write_text(json.dumps(ref, indent=1) + "\n")
+        print(f"stored reference: {args.write_reference} ({len(stored)} rows)")
     print("\nper-track median SDR over drums, bass, other, vocals (each the median over 1 s frames), dB; "
           "both scored by mssoracle's BSS Eval\n")
     print(f"{'track':32s} {'oracle':6s} {'window':>6s} {'seed code':>10s} {'--preset seed':>13s} {'diff':>10s}")

@@ -2,11 +2,15 @@
 eps + the sum of the stems) with float32's eps, in float32; its estimates equal the seed's pipeline written
 out with scipy.signal.stft/istft; conflicting options are one-line errors."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 import scipy.signal
 import soundfile as sf
 
+from conftest import SHARED, requires_shared
 from mssoracle import cli
 from mssoracle.commands.eval import SEED_EPS, SEED_PRESET_ORACLES, seed_stft_spec
 
@@ -106,3 +110,31 @@ def test_preset_seed_conflicts_are_one_line(root, tmp_path, capsys, extra, words
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and words in err, err
     assert not (tmp_path / "o").exists()
+
+
+SEED_REFERENCE = Path(__file__).parent / "data" / "seed" / "preset-seed-previews.json"
+
+
+@requires_shared
+def test_preset_seed_equals_the_seeds_own_code_on_the_previews(tmp_path, capsys):
+    """Stored outputs of the seed's own oracle functions (its repository, run by
+    ``benchmarks/bench_fidelity.py --write-reference``): ``eval --preset seed`` gives every target's median
+    SDR within 1e-3 dB on both shared previews, both windows, both oracles."""
+    import pandas as pd
+
+    ref = json.loads(SEED_REFERENCE.read_text())
+    assert ref["start"] is None and ref["duration"] is None and len(ref["rows"]) == 2 * 2 * 2 * 4
+    out = tmp_path / "o"
+    assert cli.main(["eval", "--preset", "seed", "--root", str(SHARED / "musdb18hq-sample"), "--subset",
+                     ref["subset"], "--out", str(out), "--no-progress"]) == 0
+    capsys.readouterr()
+    df = pd.read_csv(out / "results.csv")
+    df = df[df.metric == "SDR"]
+    ours = df.groupby(["method", "track", "target"])["score"].median()
+    worst = 0.0
+    for row in ref["rows"]:
+        w = row["window"]
+        eps = "eps=1.1920928955078125e-07"
+        method = (f"irm1[{eps}]" if row["oracle"] == "irm1" else f"mpi[phase=sum,{eps}]") + f"-stft-{w}-{3 * w // 4}"
+        worst = max(worst, abs(ours[(method, row["track"], row["target"])] - row["SDR"]))
+    assert worst <= 1e-3, worst
