@@ -1,8 +1,13 @@
-"""The published SiSEC 2018 oracle scores, and comparison of a run against them.
+"""The published SiSEC 2018 scores (every submission, models and oracles), and comparison of a run against them.
 
-The per-track medians ship as package data (``data/sisec18-oracles-per-track-medians.csv``,
-source in ``data/SOURCES.md``).  Median over tracks of the per-track medians
-gives the published figures, e.g. IRM2 vocals SDR 9.43 dB.
+The per-track medians of all 31 submissions on the 50 MUSDB18 test tracks ship as package data
+(``data/sisec18-all-per-track-medians.csv.gz``, one row per method, track, target and metric; the submission
+table ``data/sisec18-submissions.csv``: oracle or model, blind, additional training data; sources in
+``data/SOURCES.md``).  Median over tracks of the per-track medians gives the published figures, e.g. IRM2
+vocals SDR 9.43 dB, TAK2 7.16 dB.  Models submitted for vocals/accompaniment only have no drums, bass and
+other rows.  :func:`load_published` reads them, :func:`load_submissions` the submission table,
+:func:`select_methods` checks a user's list of names (``--sisec18 TAK2,IRM1``) and :func:`ranking` puts
+runs among every submission.
 
 :func:`check_runs` says, for each run (dataset, method) of a results table, whether it
 was made in SiSEC 2018's configuration (:data:`SISEC18_CONFIG`): its method name is
@@ -29,8 +34,8 @@ from .constants import DISPLAY_TARGET_ORDER as TARGET_ORDER
 from .constants import SISEC18_ORACLES, SISEC18_STFT_SPEC
 from .errors import DatasetError, ParameterError
 
-__all__ = ["SISEC18_NAMES", "SISEC18_CONFIG", "SISEC18_TRACKS", "RunCheck", "load_published",
-           "published_medians", "check_runs", "compare", "format_checks", "format_comparison", "read_stability",
+__all__ = ["SISEC18_NAMES", "SISEC18_CONFIG", "SISEC18_TRACKS", "RunCheck", "load_published", "load_submissions",
+           "submission_names", "select_methods", "published_medians", "ranking", "format_ranking", "check_runs", "compare", "format_checks", "format_comparison", "read_stability",
            "unstable_tracks", "format_unstable"]
 
 #: our oracle name -> SiSEC 2018 method name (the oracles of :data:`mssoracle.constants.SISEC18_ORACLES`)
@@ -49,19 +54,98 @@ _QUALIFIER_WORDS = {"mixture": "mixture", "precision": "precision", "win": "scor
                     "mode": "scoring mode", "filters": "filter length", "sources": "scoring variant"}
 
 
+#: package data: the per-track medians of every submission, and the submission table
+PUBLISHED_FILE = "data/sisec18-all-per-track-medians.csv.gz"
+SUBMISSIONS_FILE = "data/sisec18-submissions.csv"
+
+
 @functools.lru_cache(maxsize=1)
-def load_published():
-    """Per-track medians of the SiSEC 2018 oracles: columns ``method, track, target, metric, score``."""
-    with resources.files("mssoracle").joinpath("data/sisec18-oracles-per-track-medians.csv").open("rb") as f:
-        return pd.read_csv(f)
+def _published():
+    with resources.files("mssoracle").joinpath(PUBLISHED_FILE).open("rb") as f:
+        return pd.read_csv(f, compression="gzip")
 
 
-def published_medians(metric="SDR", tracks=None):
-    """Median over tracks (optionally only ``tracks``) per SiSEC method and target."""
-    df = load_published()
+def load_published(methods=None):
+    """Per-track medians of the SiSEC 2018 submissions: columns ``method, track, target, metric, score``.
+
+    Parameters
+    ----------
+    methods : sequence of str, optional
+        Only these submissions (names as :func:`select_methods` returns them); default all 31.
+
+    Returns
+    -------
+    pandas.DataFrame
+        24,200 rows for all submissions (a copy: callers may modify it).
+    """
+    df = _published()
+    if methods is not None:
+        df = df[df["method"].isin(list(methods))]
+    return df.copy()
+
+
+@functools.lru_cache(maxsize=1)
+def _submissions():
+    with resources.files("mssoracle").joinpath(SUBMISSIONS_FILE).open("rb") as f:
+        return pd.read_csv(f, dtype=str)
+
+
+def load_submissions():
+    """The SiSEC 2018 submission table: columns ``method, kind`` (``oracle`` or ``model``), ``blind``,
+    ``additional_training_data`` (``yes``/``no``), one row per submission, sorted by name."""
+    return _submissions().copy()
+
+
+def submission_names(kind=None):
+    """The submissions' names, sorted; ``kind``: only ``"oracle"`` or ``"model"`` ones."""
+    sub = _submissions()
+    if kind is not None:
+        sub = sub[sub["kind"] == kind]
+    return sorted(sub["method"])
+
+
+def select_methods(names, *, option="--sisec18"):
+    """The SiSEC 2018 submissions a user names: ``None``/empty/``all`` means every one; ``oracles`` and
+    ``models`` their groups; names are matched case-insensitively.
+
+    Returns
+    -------
+    list of str
+        Canonical names, in the given order (groups expanded in sorted order), without repeats.
+
+    Raises
+    ------
+    ParameterError
+        An unknown name (the message lists the valid ones).
+    """
+    if isinstance(names, str):
+        names = [n for n in (s.strip() for s in names.split(",")) if n]
+    if not names:
+        return submission_names()
+    canon = {n.lower(): n for n in submission_names()}
+    out = []
+    for name in names:
+        key = str(name).strip().lower()
+        if key == "all":
+            out += submission_names()
+        elif key in ("oracles", "models"):
+            out += submission_names(key[:-1])
+        elif key in canon:
+            out.append(canon[key])
+        else:
+            raise ParameterError(f"{option}: unknown SiSEC 2018 submission {name!r}; valid: all, oracles, models, "
+                                 f"{', '.join(submission_names())}")
+    return list(dict.fromkeys(out))
+
+
+def published_medians(metric="SDR", tracks=None, methods=None):
+    """Median over tracks (optionally only ``tracks``) per SiSEC method and target (``methods``: only these)."""
+    df = _published()
     df = df[df["metric"] == metric]
     if tracks is not None:
         df = df[df["track"].isin(list(tracks))]
+    if methods is not None:
+        df = df[df["method"].isin(list(methods))]
     return df.groupby(["method", "target"])["score"].median()
 
 
@@ -159,7 +243,7 @@ def check_runs(results):
     list of RunCheck
         In the table's order.
     """
-    test_tracks = set(load_published()["track"])
+    test_tracks = set(_published()["track"])
     recorded = "dataset" in results.columns
     keys = ["dataset", "method"] if recorded else ["method"]
     checks = []
@@ -220,7 +304,7 @@ def unstable_tracks(results, stability, *, metric="SDR"):
     """
     from .oracles.stability import describe, flagged
 
-    pub = load_published()
+    pub = _published()
     pub = pub[pub["metric"] == metric].set_index(["method", "track", "target"])["score"]
     df = results[results["metric"] == metric]
     rows = []
@@ -343,4 +427,67 @@ def format_comparison(table, metric="SDR"):
         if marks and r.unstable:
             line += f"  ! {int(r.unstable)}"
         lines.append(line)
+    return "\n".join(lines)
+
+
+def ranking(table, *, metric="SDR", methods=None, checks=None):
+    """The compared runs among every SiSEC 2018 submission: one row per method, one column per target.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`compare`'s output (the runs' ``ours`` values over their test tracks).
+    metric : str
+    methods : sequence of str, optional
+        Submissions to list (default all 31).
+    checks : list of RunCheck, optional
+        The runs' checks: the submissions' medians are taken over the tracks the runs share (all 50 when
+        the runs cover them).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``method, kind, <target>...`` (kind ``oracle``, ``model`` or ``ours``), sorted by the vocals
+        column, descending (missing values last); a submission's target it did not submit is NaN.
+        ``attrs["tracks"]``: the number of test tracks the medians are over.
+    """
+    methods = submission_names() if methods is None else list(methods)
+    tracks = None
+    if checks:
+        shared = None
+        for c in checks:
+            if c.status in ("match", "flagged"):
+                shared = set(c.tracks) if shared is None else shared & set(c.tracks)
+        tracks = sorted(shared) if shared else None
+    pub = published_medians(metric, tracks, methods)
+    kinds = dict(zip(_submissions()["method"], _submissions()["kind"]))
+    targets = [t for t in TARGET_ORDER if t in set(pub.index.get_level_values(1)) | set(table.get("target", []))]
+    rows = []
+    for m in methods:
+        rows.append({"method": m, "kind": kinds.get(m, "model"),
+                     **{t: float(pub.get((m, t), np.nan)) for t in targets}})
+    for (dataset, method), part in table.groupby(["dataset", "method"], sort=False, dropna=False):
+        label = method if dataset is None or (isinstance(dataset, float) and np.isnan(dataset)) else f"{dataset}/{method}"
+        values = dict(zip(part["target"], part["ours"]))
+        rows.append({"method": label, "kind": "ours", **{t: float(values.get(t, np.nan)) for t in targets}})
+    out = pd.DataFrame(rows, columns=["method", "kind"] + targets)
+    key = "vocals" if "vocals" in targets else (targets[0] if targets else None)
+    if key is not None:
+        out = out.sort_values(key, ascending=False, na_position="last", kind="stable")
+    out = out.reset_index(drop=True)
+    out.attrs["tracks"] = SISEC18_TRACKS if tracks is None else len(tracks)
+    return out
+
+
+def format_ranking(rank, metric="SDR", tracks=SISEC18_TRACKS):
+    """Text table of :func:`ranking`: the runs (marked ``*``) among the SiSEC 2018 submissions."""
+    targets = [c for c in rank.columns if c not in ("method", "kind")]
+    width = max([12] + [len(str(m)) for m in rank["method"]])
+    cover = "all 50 test tracks" if tracks == SISEC18_TRACKS else f"{tracks} of {SISEC18_TRACKS} test tracks"
+    lines = [f"{metric} (dB), median over tracks ({cover}): your runs (*) among the SiSEC 2018 submissions, "
+             "sorted by vocals; - : not submitted for that target",
+             f"  {'method':<{width}} {'kind':<6} " + " ".join(f"{t[:13]:>13}" for t in targets)]
+    for r in rank.itertuples(index=False):
+        vals = " ".join(f"{'-':>13}" if np.isnan(v) else f"{v:13.3f}" for v in r[2:])
+        lines.append(f"{'*' if r.kind == 'ours' else ' '} {r.method:<{width}} {r.kind:<6} {vals}")
     return "\n".join(lines)

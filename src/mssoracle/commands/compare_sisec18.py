@@ -1,4 +1,5 @@
-"""``mssoracle compare-sisec18 OUT``: a run's oracle scores beside the published SiSEC 2018 medians."""
+"""``mssoracle compare-sisec18 OUT``: a run's oracle scores beside the published SiSEC 2018 medians, then the runs
+among every SiSEC 2018 submission (models and oracles, ``--submissions``)."""
 
 from pathlib import Path
 
@@ -14,10 +15,15 @@ def add_parser(subparsers, name):
                     "SiSEC 2018 oracle medians over the same test tracks, with the difference. Runs that "
                     "differ in transform, subset, mixture, precision or scoring are left out. MWF values "
                     "whose oracle stability figure (stored in the score files) is above the threshold are "
-                    "marked '!' (column unstable: how many tracks) and listed per track.",
+                    "marked '!' (column unstable: how many tracks) and listed per track. Last, the compared runs among "
+                    "the SiSEC 2018 submissions (all 31 models and oracles, or --submissions), median over the "
+                    "same tracks, per target, sorted by vocals.",
     )
     p.add_argument("out", help="output folder of `mssoracle eval` (holds results.csv), or the results.csv file")
     p.add_argument("--metric", default="SDR", choices=["SDR", "SIR", "ISR", "SAR"])
+    p.add_argument("--submissions", metavar="LIST", default="all",
+                   help="SiSEC 2018 submissions to rank the runs among: all (default), oracles, models, none, or "
+                        "names, e.g. TAK2,UHL3,IRM1")
     p.set_defaults(run=run)
     return p
 
@@ -25,8 +31,11 @@ def add_parser(subparsers, name):
 def run(args):
     import pandas as pd
 
-    from ..sisec18 import (check_runs, compare, format_checks, format_comparison, format_unstable, read_stability,
-                           unstable_tracks)
+    from ..sisec18 import (check_runs, compare, format_checks, format_comparison, format_ranking, format_unstable,
+                           ranking, read_stability, select_methods, unstable_tracks)
+
+    wanted = None if args.submissions.strip().lower() == "none" else select_methods(args.submissions,
+                                                                                      option="--submissions")
 
     path = Path(args.out)
     csv = path / "results.csv" if path.is_dir() else path
@@ -52,4 +61,8 @@ def run(args):
     if unstable:
         print()
         print(unstable)
+    if wanted:
+        rank = ranking(table, metric=args.metric, methods=wanted, checks=checks)
+        print()
+        print(format_ranking(rank, args.metric, tracks=rank.attrs["tracks"]))
     return 0
