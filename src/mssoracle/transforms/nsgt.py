@@ -126,6 +126,7 @@ from ..specs import parse_colon_spec
 from .. import backend
 from . import nsgt_kernels as kernels
 from .base import BLOCK_SAMPLES, Block, Stream, Transform, check_finite, register_transform
+from . import nsgt_compat
 from .nsgt_plan import PLANS, next_even_smooth, slice_window
 from .scales import SCALE_KINDS, Scale
 
@@ -652,7 +653,8 @@ class SliCQTStream(Stream):
 
 # ----------------------------------------------------------------------------
 _GRAMMAR = ("nsgt|slicq[:SCALE[:BINS[:FMIN]]] or nsgt|slicq:key=value,... with keys "
-            "scale, bins, fmin, fmax, sllen, trlen (slicq only), gamma (vqlog only), form=ragged|matrix")
+            "scale, bins, fmin, fmax, sllen, trlen (slicq only), gamma (vqlog only), form=ragged|matrix, "
+            "compat=nsgt (nsgt 0.19's transform) with min_win, qvar (slicq), reducedform")
 
 
 _NUM = r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:e-?[0-9]+)?"
@@ -675,6 +677,8 @@ def parse_name(name, *, sample_rate=None):
     (default 44100).  :func:`mssoracle.transforms.from_name` checks the rate against a given
     ``sample_rate`` and that the result's name is ``name``.
     """
+    if nsgt_compat.is_compat_name(name):  # compat=nsgt: nsgt 0.19's transform (nsgt_compat)
+        return nsgt_compat.parse_name(name, sample_rate=sample_rate)
     kind = name.split("-", 1)[0] if isinstance(name, str) else ""
     if kind not in _NAME_TAIL:
         raise ParameterError(f"transform name {name!r} is not an NSGT or sliCQT name; expected "
@@ -723,12 +727,30 @@ def from_spec(spec, *, sample_rate=44100):
     (Hz, default 32.9), ``fmax`` (Hz, default Nyquist at ``sample_rate``),
     ``sllen``, ``trlen`` (slicq only; defaults from the scale at ``sample_rate``),
     ``gamma`` (vqlog only, Hz, default 0), ``form`` (ragged or matrix).
+
+    ``compat=nsgt`` builds nsgt 0.19's transform instead (:mod:`.nsgt_compat`: scales oct, log,
+    lin, mel, bark, vqlog; extra keys ``min_win``, ``qvar`` (slicq only) and ``reducedform``;
+    default sllen/trlen from the seed's fork's ``suggested_sllen``).
     """
     if not isinstance(spec, str):
         raise ParameterError(f"transform spec must be a string, got {spec!r}")
     kind, args = parse_colon_spec(spec.strip(), ("scale", "bins", "fmin"))
     if kind not in ("nsgt", "slicq"):
         raise ParameterError(f"not an NSGT spec: {spec!r}; expected {_GRAMMAR}")
+    if "compat" in args:  # nsgt 0.19's transform, coefficient for coefficient (nsgt_compat)
+        unknown = [k for k in args if k not in _KEYS + ("compat",) + nsgt_compat.COMPAT_KEYS]
+        if unknown:
+            raise ParameterError(f"unknown key {unknown[0]!r} in transform spec {spec!r}; valid keys: "
+                                 f"{', '.join(_KEYS + ('compat',) + nsgt_compat.COMPAT_KEYS)}")
+        if kind == "nsgt" and ("sllen" in args or "trlen" in args):
+            raise ParameterError(f"sllen/trlen apply to slicq only, not nsgt (spec {spec!r}); "
+                                 "use slicq:... for the sliced transform")
+        return nsgt_compat.from_args(kind, args, spec, sample_rate=sample_rate,
+                                     default_bins=lambda s: SCALE_KINDS.get(s).default_bins)
+    extra = [k for k in args if k in nsgt_compat.COMPAT_KEYS]
+    if extra:
+        raise ParameterError(f"key {extra[0]!r} in transform spec {spec!r} applies with compat=nsgt only "
+                             f"(nsgt 0.19's options); add compat=nsgt or drop it")
     unknown = [k for k in args if k not in _KEYS]
     if unknown:
         raise ParameterError(f"unknown key {unknown[0]!r} in transform spec {spec!r}; valid keys: "
