@@ -116,6 +116,10 @@ def _size(text):
     return n
 
 
+def _given(value, key):
+    return DEFAULTS[key] if value is None else value
+
+
 def build_space(args):
     """The :class:`~mssoracle.search.space.SearchSpace` of the options (impossible combinations refused)."""
     from ..search.space import (GAMMA_STEP, SearchSpace, parse_float_range, parse_int_range, parse_scales,
@@ -128,17 +132,17 @@ def build_space(args):
                                 ("--compat", args.compat)) if v is not None]
         if given:
             raise ParameterError(f"{given[0]} does not apply to --family stft (its parameter is --windows)")
-        return SearchSpace("stft", windows=parse_windows(args.windows or DEFAULTS["windows"]), preset=args.preset)
+        return SearchSpace("stft", windows=parse_windows(_given(args.windows, "windows")), preset=args.preset)
     if args.windows is not None:
         raise ParameterError(f"--windows applies to --family stft, not {fam} (use --bins/--fmin/--scales)")
     if fam == "nsgt" and args.max_sllen is not None:
         raise ParameterError("--max-sllen applies to --family slicq (the non-sliced NSGT has no slice length)")
-    scales = parse_scales(args.scales or DEFAULTS["scales"])
+    scales = parse_scales(_given(args.scales, "scales"))
     if args.gamma is not None and "vqlog" not in scales:
         raise ParameterError(f"--gamma applies to the vqlog scale only, and --scales {','.join(scales)} has none")
-    bins = parse_int_range(args.bins or DEFAULTS["bins"], "--bins")
-    fmin = parse_float_range(args.fmin or DEFAULTS["fmin"], "--fmin", minimum=0.0, strict=True)
-    gamma = parse_float_range(args.gamma or DEFAULTS["gamma"], "--gamma", step=GAMMA_STEP)
+    bins = parse_int_range(_given(args.bins, "bins"), "--bins")
+    fmin = parse_float_range(_given(args.fmin, "fmin"), "--fmin", minimum=0.0, strict=True)
+    gamma = parse_float_range(_given(args.gamma, "gamma"), "--gamma", step=GAMMA_STEP)
     max_sllen = None
     if fam == "slicq":
         max_sllen = DEFAULTS["max_sllen"] if args.max_sllen is None else args.max_sllen
