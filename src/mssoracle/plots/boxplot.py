@@ -35,7 +35,8 @@ def boxplot(data, *, targets, metrics, over="auto"):
     order, s_target, s_metric = method_order(values)
     n = len(order)
     longest = max(len(m) for m in order)
-    width = min(30.0, 0.9 + 0.065 * longest + 2.3 * len(metrics))
+    title = f"Boxes over {phrase}; methods sorted by median {s_target} {s_metric}"
+    width = min(30.0, max(0.9 + 0.065 * longest + 2.3 * len(metrics), 0.5 + 0.075 * len(title)))
     row_h = 0.55 + 0.17 * n
     fig = new_figure(width, 0.9 + row_h * len(targets))
     axes = fig.subplots(len(targets), len(metrics), sharey=True, squeeze=False)
@@ -56,7 +57,7 @@ def boxplot(data, *, targets, metrics, over="auto"):
                 pos.append(positions[m])
                 labels.append(m)
             if stats:
-                art = ax.bxp(stats, positions=pos, vert=False, shownotches=True, showfliers=False,
+                art = ax.bxp(stats, positions=pos, orientation="horizontal", shownotches=True, showfliers=False,
                              patch_artist=True, widths=0.7, manage_ticks=False,
                              medianprops={"color": "black", "linewidth": 1.0},
                              whiskerprops={"linewidth": 0.7}, capprops={"linewidth": 0.7})
@@ -77,7 +78,7 @@ def boxplot(data, *, targets, metrics, over="auto"):
     axes[0][0].set_yticks([positions[m] for m in order], order)
     for row in axes:
         row[0].tick_params(axis="y", labelsize=8)
-    fig.suptitle(f"Boxes over {phrase}; methods sorted by median {s_target} {s_metric}", fontsize=10)
+    fig.suptitle(title, fontsize=10)
     handles = legend_handles([data.methods[m] for m in order])
     fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4), frameon=False, fontsize=8)
     return fig

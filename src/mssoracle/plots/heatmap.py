@@ -39,10 +39,9 @@ def heatmap(data, *, target, metrics):
     longest_t = max(len(str(x)) for m in mats for x in m.columns)
     panel_w = 0.9 + 0.065 * longest_m + 0.16 * n_tracks + 0.9
     panel_h = 0.6 + 0.17 * n_methods + 0.065 * longest_t
-    fig = new_figure(min(40.0, panel_w), 0.5 + panel_h * len(metrics))
+    fig = new_figure(min(40.0, max(6.5, panel_w)), 0.9 + panel_h * len(metrics))
     axes = fig.subplots(len(metrics), 1, squeeze=False)[:, 0]
-    cmap = matplotlib.colormaps["viridis"].copy()
-    cmap.set_bad("#d0d0d0")
+    cmap = matplotlib.colormaps["viridis"].with_extremes(bad="#d0d0d0")
     for ax, metric, mat in zip(axes, metrics, mats):
         vals = mat.to_numpy(dtype=float)
         finite = vals[np.isfinite(vals)]
@@ -53,8 +52,10 @@ def heatmap(data, *, target, metrics):
                        interpolation="nearest")
         ax.set_yticks(range(len(mat.index)), list(mat.index), fontsize=8)
         ax.set_xticks(range(len(mat.columns)), list(mat.columns), fontsize=8, rotation=90)
-        ax.set_title(f"{target}: {metric} per track (colours clipped at the 10th/90th percentile)", fontsize=9)
+        ax.set_title(f"{target}: {metric} per track", fontsize=9)
         bar = fig.colorbar(im, ax=ax, shrink=0.9, pad=0.01)
         bar.set_label(f"{metric} (dB)", fontsize=8)
         bar.ax.tick_params(labelsize=8)
+    fig.suptitle("Per-track medians; colours clipped at the 10th/90th percentile;\n"
+                 "methods and tracks sorted by median (grey: no value)", fontsize=9)
     return fig

@@ -24,11 +24,20 @@ COLOURS = {"diagonal": "#ffffff", "ns": "#fb6a4a", 0.001: "#08306b", 0.01: "#429
 
 
 def _matrix(data, target, metric):
+    """``(methods x tracks matrix without NaN, methods left out)``: the tracks every method has; while fewer than
+    :data:`MIN_TRACKS`, the method missing most tracks is left out (e.g. your 3 tracks beside SiSEC's 50)."""
     from .heatmap import track_matrix
 
     mat = track_matrix(data, target=target, metric=metric)
     mat = mat.dropna(axis=0, how="all")
-    return mat.dropna(axis=1, how="any")
+    left_out = []
+    while mat.dropna(axis=1, how="any").shape[1] < MIN_TRACKS and len(mat.index) > MIN_METHODS:
+        worst = mat.isna().sum(axis=1).idxmax()
+        if not mat.loc[worst].isna().any():
+            break
+        left_out.append(worst)
+        mat = mat.drop(index=worst)
+    return mat.dropna(axis=1, how="any"), left_out
 
 
 def friedman_conover(data, *, target, metric="SDR"):
@@ -43,17 +52,19 @@ def friedman_conover(data, *, target, metric="SDR"):
     import scikit_posthocs as sp
     from scipy import stats
 
-    mat = _matrix(data, target, metric)
+    mat, left_out = _matrix(data, target, metric)
     methods, tracks = list(mat.index), list(mat.columns)
     if len(tracks) < MIN_TRACKS or len(methods) < MIN_METHODS:
-        return {"note": (f"{target}: significance skipped: {len(tracks)} track(s) and {len(methods)} method(s) with "
+        return {"note": (f"{target}: skipped: {len(tracks)} track(s) shared by {len(methods)} method(s) with "
                          f"{metric} values (Friedman's test needs at least {MIN_TRACKS} tracks and {MIN_METHODS} "
-                         "methods)"), "tracks": tracks, "methods": methods}
+                         "methods)"), "tracks": tracks, "methods": methods, "left_out": left_out}
     blocks = mat.to_numpy(dtype=float).T  # (tracks, methods)
     stat, p = stats.friedmanchisquare(*[blocks[:, j] for j in range(blocks.shape[1])])
-    pv = sp.posthoc_conover_friedman(blocks)
+    with np.errstate(divide="ignore", invalid="ignore"):  # ranks identical on every track: p = 0, said so
+        pv = sp.posthoc_conover_friedman(blocks)
     pv.index = pv.columns = methods
-    return {"statistic": float(stat), "pvalue": float(p), "pvalues": pv, "tracks": tracks, "methods": methods}
+    return {"statistic": float(stat), "pvalue": float(p), "pvalues": pv, "tracks": tracks, "methods": methods,
+            "left_out": left_out}
 
 
 def _codes(pv):
@@ -83,14 +94,18 @@ def significance(data, *, targets, metric="SDR"):
     from matplotlib.patches import Patch
 
     results = {t: friedman_conover(data, target=t, metric=metric) for t in targets}
-    notes = [r["note"] for r in results.values() if "note" in r]
+    notes = [f"significance, {r['note']}" for r in results.values() if "note" in r]
     drawn = [t for t in targets if "note" not in results[t]]
+    for t in drawn:
+        if results[t]["left_out"]:
+            notes.append(f"significance, {t}: left out {', '.join(results[t]['left_out'])} (too few tracks shared "
+                         "with the others)")
     if not drawn:
-        raise ParameterError("significance: " + "; ".join(n.split(": ", 1)[1] if ": " in n else n for n in notes[:1])
-                             + f" (targets {', '.join(targets)})")
+        raise ParameterError(f"significance skipped: {results[targets[0]]['note'].split(': skipped: ', 1)[-1]}"
+                             + (f" (and likewise for {', '.join(targets[1:])})" if len(targets) > 1 else ""))
     n = max(len(results[t]["methods"]) for t in drawn)
     longest = max(len(m) for t in drawn for m in results[t]["methods"])
-    side = 0.8 + 0.065 * longest + 0.2 * n
+    side = 0.8 + 0.065 * longest + max(0.2 * n, 2.4)  # the matrix at least as wide as its title
     cols = min(len(drawn), 2 if n > 12 else 3)
     rows = -(-len(drawn) // cols)
     fig = new_figure(min(40.0, side * cols + 0.5), 1.0 + (side + 0.3) * rows)
@@ -98,10 +113,10 @@ def significance(data, *, targets, metric="SDR"):
     cmap = ListedColormap([COLOURS["ns"], COLOURS[0.001], COLOURS[0.01], COLOURS[0.05], COLOURS["diagonal"]])
     for ax, t in zip(axes, drawn):
         r = results[t]
-        ax.imshow(_codes(r["pvalues"]), cmap=cmap, vmin=-0.5, vmax=4.5, interpolation="nearest")
+        ax.imshow(_codes(r["pvalues"]), cmap=cmap, vmin=-0.5, vmax=4.5, interpolation="nearest", aspect="auto")
         ax.set_xticks(range(len(r["methods"])), r["methods"], rotation=90, fontsize=8)
         ax.set_yticks(range(len(r["methods"])), r["methods"], fontsize=8)
-        ax.set_title(f"{t}: Friedman p = {r['pvalue']:.2g} ({len(r['tracks'])} tracks)", fontsize=9)
+        ax.set_title(f"{t}\nFriedman p = {r['pvalue']:.2g} ({len(r['tracks'])} tracks)", fontsize=9)
     for ax in axes[len(drawn):]:
         ax.set_visible(False)
     handles = [Patch(facecolor=COLOURS[0.001], label="p < 0.001"), Patch(facecolor=COLOURS[0.01], label="p < 0.01"),
