@@ -73,7 +73,7 @@ def find_reference(data, track, target, *, root=None):
         if root is not None:
             break
     why = f" ({tried[0]})" if tried else ""
-    return None, (f"the {target} RMS is not drawn: the audio of {track!r} was not found{why}; give --root, the "
+    return None, (f"the targets' RMS is not drawn for {track!r}: its audio was not found{why}; give --root, the "
                   "dataset root")
 
 
@@ -99,6 +99,10 @@ def frames(data, *, track, targets, metric="SDR", root=None):
     import matplotlib
 
     labels = list(dict.fromkeys(rows["label"]))
+    present = set(rows["target"])
+    targets = [t for t in targets if t in present]
+    if not targets:
+        raise ParameterError(f"--track {track}: no per-frame {metric} scores of the chosen target(s)")
     colours = matplotlib.colormaps["tab10" if len(labels) <= 10 else "tab20"]
     fig = new_figure(8.0, 0.8 + 2.3 * len(targets))
     axes = fig.subplots(len(targets), 1, squeeze=False, sharex=True)[:, 0]
@@ -112,8 +116,8 @@ def frames(data, *, track, targets, metric="SDR", root=None):
                         color=colours(k % colours.N), label=m)
         ax.set_ylabel(f"{target} {metric} (dB)")
         ax.grid(linewidth=0.4, alpha=0.5)
-        found = find_reference(data, track, target, root=root)
-        if found[0] is None:
+        found = (None, notes[0]) if notes else find_reference(data, track, target, root=root)
+        if found[0] is None:  # not found once: not looked for again for the other targets
             notes.append(found[1])
         else:
             signal, rate, win, hop = found
