@@ -64,6 +64,7 @@ def add_parser(sub, name):
     p.add_argument("--target", metavar="NAME",
                    help="heatmap: the target (default vocals, else the first); frames: only this target")
     p.add_argument("--track", metavar="NAME", help="frames: the track (default: the only one, when there is one)")
+    p.add_argument("--dpi", type=int, default=150, help="resolution of a .png (default 150)")
     p.set_defaults(run=run)
     return p
 
@@ -85,6 +86,8 @@ def run(args):
     out = Path(args.out)
     if out.suffix.lower() not in style.FORMATS:
         raise ParameterError(f"--out {args.out}: give a .png, .pdf or .svg file name")
+    if not 20 <= args.dpi <= 1200:
+        raise ParameterError(f"--dpi {args.dpi}: give a resolution between 20 and 1200")
     check_output_file(out, option="--out")
     style.pyplot()
     notes = []
@@ -137,7 +140,7 @@ def run(args):
     bad = style.text_outside(fig)
     if bad:  # pragma: no cover - a layout bug: say so rather than write a figure with cut labels
         raise ParameterError(f"figure layout: text outside the figure ({bad[0][0]!r}: {bad[0][1]})")
-    style.save(fig, out)
+    style.save(fig, out, dpi=args.dpi)
     for n in notes:
         print(f"note: {n}")
     print(out)

@@ -22,7 +22,7 @@ __all__ = ["build_report", "package_versions", "MAX_FRAME_TRACKS"]
 MAX_FRAME_TRACKS = 3
 
 _CSS = """
-body { font-family: sans-serif; margin: 2em auto; max-width: 80em; color: #222; line-height: 1.4; }
+body { font-family: sans-serif; margin: 2em auto; padding: 0 1.5em; max-width: 80em; color: #222; line-height: 1.4; }
 h1 { font-size: 1.6em; } h2 { font-size: 1.3em; border-bottom: 1px solid #ccc; margin-top: 2em; }
 table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; }
 caption { text-align: left; font-style: italic; padding: 0.3em 0; }

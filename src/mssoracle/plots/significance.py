@@ -101,8 +101,9 @@ def significance(data, *, targets, metric="SDR"):
             notes.append(f"significance, {t}: left out {', '.join(results[t]['left_out'])} (too few tracks shared "
                          "with the others)")
     if not drawn:
-        raise ParameterError(f"significance skipped: {results[targets[0]]['note'].split(': skipped: ', 1)[-1]}"
-                             + (f" (and likewise for {', '.join(targets[1:])})" if len(targets) > 1 else ""))
+        raise ParameterError(f"significance skipped ({', '.join(targets)}): "
+                             f"{results[targets[0]]['note'].split(': skipped: ', 1)[-1]}"
+                             + (f" for {targets[0]}, likewise for the others" if len(targets) > 1 else ""))
     n = max(len(results[t]["methods"]) for t in drawn)
     longest = max(len(m) for t in drawn for m in results[t]["methods"])
     side = 0.8 + 0.065 * longest + max(0.2 * n, 2.4)  # the matrix at least as wide as its title
