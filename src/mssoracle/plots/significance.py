@@ -96,10 +96,13 @@ def significance(data, *, targets, metric="SDR"):
     results = {t: friedman_conover(data, target=t, metric=metric) for t in targets}
     notes = [f"significance, {r['note']}" for r in results.values() if "note" in r]
     drawn = [t for t in targets if "note" not in results[t]]
+    groups = {}
     for t in drawn:
         if results[t]["left_out"]:
-            notes.append(f"significance, {t}: left out {', '.join(results[t]['left_out'])} (too few tracks shared "
-                         "with the others)")
+            groups.setdefault(tuple(m for m in data.methods if m in results[t]["left_out"]), []).append(t)
+    for left, ts in groups.items():
+        notes.append(f"significance, {', '.join(ts)}: left out {', '.join(left)} (too few tracks shared with the "
+                     "others)")
     if not drawn:
         raise ParameterError(f"significance skipped ({', '.join(targets)}): "
                              f"{results[targets[0]]['note'].split(': skipped: ', 1)[-1]}"
