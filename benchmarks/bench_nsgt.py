@@ -13,6 +13,8 @@ both sides (our caches are cleared before every run):
 * ``nonsliced``: log scale, 262 bins from 32.9 Hz, NSGT over 60 s of stereo,
   ragged (package ``matrixform=False``) and matrix (``matrixform=True``);
 * ``sliced``: the same scale, sliCQT sllen 32768, trlen 8192 on 20 s of stereo;
+* ``compat``: in the same cases, ours with ``compat=nsgt`` (the package's own coefficients, see
+  ``tests/test_nsgt_compat.py``) against the package: the speed-up of computing the very same numbers;
 * ``anchor``: ours only: Bark 262 bins from 32.9 Hz sliCQT (default sllen
   18060, trlen 4516) round trip of a 3:54 stereo signal in float32, ragged,
   windows built beforehand, on ``--threads`` cores (default 2), numpy and
@@ -126,7 +128,7 @@ def run_peer(py, x, cfg):
 def run_ours(x, spec, runs, backend="numpy", device="cpu", prebuilt=False, dtype=None):
     import numpy as np
 
-    from mssoracle.transforms import from_spec, nsgt_plan
+    from mssoracle.transforms import from_spec, nsgt_compat, nsgt_plan
 
     L = x.shape[-1]
     if backend == "torch":
@@ -152,6 +154,7 @@ def run_ours(x, spec, runs, backend="numpy", device="cpu", prebuilt=False, dtype
         if not prebuilt:
             nsgt_plan.PLANS.cache_clear()
             nsgt_plan.slice_window.cache_clear()
+            nsgt_compat.clear_plans()
         del y, c
         t0, c0 = time.perf_counter(), cpu()
         t = from_spec(spec, sample_rate=SR)
@@ -204,12 +207,17 @@ def compare(args, py):
         mine = run_ours(x, spec, args.runs, backend=args.backend, device=args.device)
         line = (f"{title}: ours {med(mine['times']):.3f} s, cpu {med(mine['cpu']):.3f} s (err {mine['err']:.1e}, "
                 f"{mine['ncoef'] / x.shape[-1]:.2f} coefs/sample/channel, {mine['groups']} groups)")
+        compat = run_ours(x, spec + ",compat=nsgt", args.runs, backend=args.backend, device=args.device)
+        line += (f"; ours compat=nsgt {med(compat['times']):.3f} s, cpu {med(compat['cpu']):.3f} s "
+                 f"(err {compat['err']:.1e}, {compat['ncoef'] / x.shape[-1]:.2f} coefs/sample/channel)")
         if py is not None:
             peer = run_peer(py, x, cfg)
             line += (f"; nsgt 0.19 {med(peer['times']):.3f} s, cpu {med(peer['cpu']):.3f} s (err {peer['err']:.1e}, "
                      f"{peer['ncoef'] / x.shape[-1]:.2f} coefs/sample/channel); "
                      f"speed-up x{med(peer['times']) / med(mine['times']):.1f} (wall), "
-                     f"x{med(peer['cpu']) / med(mine['cpu']):.1f} (cpu time)")
+                     f"x{med(peer['cpu']) / med(mine['cpu']):.1f} (cpu time); compat=nsgt vs nsgt 0.19 (the same "
+                     f"coefficients): x{med(peer['times']) / med(compat['times']):.1f} (wall), "
+                     f"x{med(peer['cpu']) / med(compat['cpu']):.1f} (cpu time)")
         print(line, flush=True)
         rows.append(line)
     return rows

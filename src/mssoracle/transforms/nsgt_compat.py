@@ -58,7 +58,7 @@ from . import nsgt_kernels as kernels
 from .base import BLOCK_SAMPLES, Block, Stream, Transform, check_finite
 
 __all__ = ["CompatNSGT", "CompatSliCQT", "CompatSliCQTStream", "COMPAT_SCALES", "package_scale",
-           "suggested_sllen_trlen", "from_args", "parse_name", "is_compat_name", "COMPAT_KEYS",
+           "suggested_sllen_trlen", "from_args", "clear_plans", "parse_name", "is_compat_name", "COMPAT_KEYS",
            "TORCH_NATIVE_CPU"]
 
 #: scales of compat mode: nsgt 0.19's (oct, log, lin, mel) and the seed's fork's (bark, vqlog)
@@ -354,6 +354,40 @@ class CompatPlan:
         self._cache = {}
         self._lock = threading.Lock()
 
+    @property
+    def dense_pays(self):
+        """Whether the analysis windows cover at least half of their buffers (ragged form: all of them)."""
+        return 2 * sum(len(g.afid) for g in self.groups) >= sum(len(g.bands) * g.M for g in self.groups)
+
+    def dense_arrays(self, dtype, like):
+        """Dense analysis tables for :func:`~.nsgt_kernels.analyse`: per group ``(rfft index (bands_g * M_g,),
+        window (bands_g, M_g), None, conj positions)``, zeros where a window does not reach."""
+        key = ("dense", str(dtype), "numpy" if isinstance(like, np.ndarray) else f"{type(like).__module__}:{like.device}")
+        with self._lock:
+            got = self._cache.get(key)
+        if got is not None:
+            return got
+        host = isinstance(like, np.ndarray)
+        xp = backend.namespace(like)
+        out = []
+        for g in self.groups:
+            n = len(g.bands) * g.M
+            flat = g.arows * g.M + g.acols
+            fidx = np.zeros(n, dtype=np.int64)
+            fwin = np.zeros(n)
+            fidx[flat] = g.afid
+            fwin[flat] = g.awin
+            tabs = (fidx, fwin.reshape(len(g.bands), g.M), None, flat[g.aconj])
+            if host:
+                tabs = (tabs[0], tabs[1].astype(dtype, copy=False), None, tabs[3])
+            else:
+                tabs = (backend.as_like(xp, tabs[0], None, like), backend.as_like(xp, tabs[1], dtype, like), None,
+                        backend.as_like(xp, tabs[3], None, like))
+            out.append(tabs)
+        with self._lock:
+            self._cache[key] = out
+        return out
+
     def arrays(self, dtype, like):
         """Tables in the namespace/device of ``like`` with real ``dtype``: ``(analysis, synthesis, lanes)``;
         analysis per group ``(rows, cols, rfft index, window, conj positions, flat position)``, synthesis
@@ -421,6 +455,92 @@ def _plan(scale_key, L, sliced, min_win, qvar, matrix, reduced):
 
 
 # ----------------------------------------------------------------------------
+# host (numpy) kernels: as nsgt_kernels.analyse / synthesise, but every FFT runs in place on a contiguous
+# per-thread scratch buffer (scipy copies strided views into fresh temporaries otherwise: 2-4x slower for
+# the package's band lengths such as 812 = 4 * 7 * 29)
+_LOCAL = threading.local()
+#: use them (False: the shared kernels of :mod:`.nsgt_kernels` for numpy too; for comparisons)
+HOST_KERNELS = True
+
+
+def _scratch(shape, dtype):
+    n = int(np.prod(shape))
+    buf = getattr(_LOCAL, "buf", None)
+    if buf is None or buf.dtype != dtype or buf.size < n:
+        buf = np.empty(n, dtype)
+        _LOCAL.buf = buf
+    return buf[:n].reshape(shape)
+
+
+def _host_analyse(rows, B, S, N, plan, dtype, cdtype):
+    """Coefficients ``(B, bands_g, S, M_g)`` per group of the real frames ``rows(b0, b1, s0, s1)``."""
+    import scipy.fft as sfft
+
+    dense = plan.dense_pays
+    tabs = plan.dense_arrays(dtype, np.empty(0)) if dense else plan.arrays(dtype, np.empty(0))[0]
+    out = [np.empty((B, len(g.bands), S, g.M), cdtype) for g in plan.groups]
+
+    def task(t):
+        b0, b1, s0, s1 = t
+        nb, sc = b1 - b0, s1 - s0
+        R = sfft.rfft(rows(b0, b1, s0, s1), n=N, axis=-1, workers=1)  # (nb, sc, F)
+        for g, tab, C in zip(plan.groups, tabs, out):
+            nbg, M = len(g.bands), g.M
+            W = _scratch((nb, nbg, sc, M), cdtype)
+            if dense:
+                fidx, fwin, _, cflat = tab
+                X = np.take(R, fidx, axis=-1)
+                if len(cflat):
+                    X[..., cflat] = np.conj(X[..., cflat])
+                np.multiply(X.reshape(nb, sc, nbg, M).transpose(0, 2, 1, 3), fwin[:, None, :], out=W)
+            else:
+                r, c, fid, win, conj, _ = tab
+                X = np.take(R, fid, axis=-1)
+                if len(conj):
+                    X[..., conj] = np.conj(X[..., conj])
+                X *= win
+                W[...] = 0
+                W[:, r, :, c] = X.transpose(2, 0, 1)
+            Y = sfft.ifft(W, axis=-1, workers=1, overwrite_x=True)
+            C[b0:b1, :, s0:s1, :] = Y
+
+    kernels.run_tasks(task, kernels.chunks(B, S, N))
+    return out
+
+
+def _host_synthesise(cs, plan, rdt, emit):
+    """Per-slice inverse of ``cs`` (list of ``(B, bands_g, S, M_g)``); ``emit(b0, b1, s0, s1, y)`` gets the real
+    rows ``(b1-b0, s1-s0, N)``."""
+    import scipy.fft as sfft
+
+    _, syn, lanes = plan.arrays(rdt, np.empty(0))
+    B, _, S, _ = cs[0].shape
+    N, Kc = plan.nn, plan.Kc
+    cdt = cs[0].dtype
+
+    def task(t):
+        b0, b1, s0, s1 = t
+        nb, sc = b1 - b0, s1 - s0
+        V = np.empty((nb, sc, Kc + 1), cdt)
+        V[..., Kc] = 0
+        for g, C, (r, c, w, _, off) in zip(plan.groups, cs, syn):
+            W = _scratch((nb, len(g.bands), sc, g.M), cdt)
+            W[...] = C[b0:b1, :, s0:s1, :]
+            E = sfft.fft(W, axis=-1, workers=1, overwrite_x=True)
+            n = len(w)
+            np.multiply(E[:, r, :, c].transpose(1, 2, 0), w, out=V[..., off:off + n])
+        Z = kernels.sum_lanes(np, V, lanes, N)
+        del V
+        emit(b0, b1, s0, s1, sfft.irfft(Z, n=N, axis=-1, workers=1, overwrite_x=True))
+
+    kernels.run_tasks(task, kernels.chunks(B, S, N))
+
+
+def clear_plans():
+    """Empty the cache of compat plans (benchmarks time the window construction)."""
+    _plan.cache_clear()
+
+
 def _via_numpy(t):
     return t.device.type == "cpu" and not TORCH_NATIVE_CPU and not t.requires_grad
 
@@ -831,11 +951,16 @@ class CompatSliCQT(CompatNSGT):
         def rows(b0, b1, r0, r1):
             return backend.frames(xp, seg[b0:b1, r0 * h:(r1 + 1) * h], N, h) * w
 
-        ana, _, _ = p.arrays(x.dtype, x)
-        shapes = [(None, _shape_only(len(g.bands), g.M), None, None) for g in p.groups]
-        compact = [(r, c, fid, win, conj) for r, c, fid, win, conj, _ in ana]
         cdt = xp.complex64 if x.dtype == xp.float32 else xp.complex128
-        coefs = kernels.analyse(rows, B, ns, N, shapes, cdt, x, compact)
+        if backend.is_numpy(xp) and HOST_KERNELS:
+            coefs = _host_analyse(rows, B, ns, N, p, x.dtype, cdt)
+        elif p.dense_pays:  # ragged: the windows fill their buffers; gather straight into them
+            coefs = kernels.analyse(rows, B, ns, N, p.dense_arrays(x.dtype, x), cdt, x, None)
+        else:  # matrix: mostly zero padding; gather and scatter only the supports
+            ana, _, _ = p.arrays(x.dtype, x)
+            shapes = [(None, _shape_only(len(g.bands), g.M), None, None) for g in p.groups]
+            compact = [(r, c, fid, win, conj) for r, c, fid, win, conj, _ in ana]
+            coefs = kernels.analyse(rows, B, ns, N, shapes, cdt, x, compact)
         return [xp.reshape(C, lead + (C.shape[1], ns * C.shape[3])) for C in coefs]
 
     def _synthesise(self, cs, cdt):
@@ -855,7 +980,10 @@ class CompatSliCQT(CompatNSGT):
             edges[(b0, b1, r0, 0)] = backend.copy(yy[:, 0, :h])
             edges[(b0, b1, r1, 1)] = backend.copy(yy[:, -1, h:])
 
-        kernels.synthesise(cs, shapes, None, p.Kc, self.sllen, emit, compact)
+        if backend.is_numpy(xp) and HOST_KERNELS:
+            _host_synthesise(cs, p, rdt, emit)
+        else:
+            kernels.synthesise(cs, shapes, None, p.Kc, self.sllen, emit, compact)
         for (b0, b1, j, half), v in edges.items():
             if half == 0:
                 other = edges.get((b0, b1, j, 1))
