@@ -95,6 +95,9 @@ def test_search_kind_png_and_svg(tmp_path):
     url = "journal:///" + str(journal.resolve())
     assert cli.main(["plot", "--storage", url, "--study", "search", "--kind", "search",
                      "--out", str(tmp_path / "t.png")]) == 0
+    assert cli.main(["plot", "--storage", url, "--study", "nope", "--kind", "search",
+                     "--out", str(tmp_path / "u.png")]) == 2
+    assert not (tmp_path / "u.png").exists()
     from mssoracle.plots.inputs import StudyRef, open_study
     from mssoracle.plots.search import search
 
@@ -150,6 +153,16 @@ def test_labels_inside_with_2_and_40_methods(tmp_path, n):
     assert style.text_outside(fig) == []
     assert len(_boxes(fig)) == n * len(TARGETS) * len(METRICS)
     style.pyplot().close(fig)
+    from mssoracle.plots.heatmap import heatmap
+    from mssoracle.plots.significance import significance
+
+    fig = heatmap(data, target="vocals", metrics=["SDR", "SIR"])
+    assert style.text_outside(fig) == []
+    style.pyplot().close(fig)
+    if n >= 3:
+        fig, _ = significance(data, targets=list(TARGETS))
+        assert style.text_outside(fig) == []
+        style.pyplot().close(fig)
 
 
 def test_text_outside_detects_a_label_past_the_edge():

@@ -206,8 +206,8 @@ def read_eval_folder(folder):
     folder = Path(folder)
     csv = folder / "results.csv"
     files = score_files(folder)
-    if files:
-        rows = collect_results(folder)  # the score files are the truth (results.csv is their derived view)
+    if files and not csv.is_file():  # results.csv is the score files' derived view, rebuilt by every command
+        rows = collect_results(folder)
     elif csv.is_file():
         try:
             rows = pd.read_csv(csv, keep_default_na=False, na_values=[""],
@@ -350,7 +350,7 @@ def open_study(ref):
         raise ParameterError(f"--storage {url}: cannot open it ({type(exc).__name__}: {exc})") from None
 
 
-def _label_runs(rows, configs, folder):
+def _label_runs(rows):
     """Method labels of an eval folder's rows: ``method``, or ``dataset/method`` when the folder has one method
     name in two datasets."""
     runs = rows[["dataset", "method"]].drop_duplicates()
@@ -407,7 +407,7 @@ def load_inputs(paths, *, names=None, sisec18=None, storage=None, study=None, ne
         if not path.exists():
             raise DatasetError(f"{given}: no such file or folder")
         if path.is_file():
-            if path.name == "search.json" or path.suffix == ".json" and not path.name.endswith(".stem.json"):
+            if path.suffix == ".json":
                 studies.append(_study_from_json(path))
                 continue
             raise DatasetError(f"{given}: not an input (give an eval/search folder, a museval folder or search.json)")
@@ -421,7 +421,7 @@ def load_inputs(paths, *, names=None, sisec18=None, storage=None, study=None, ne
                     continue  # a search still running: its study is what is drawn
                 raise
             folders.append(path)
-            labels = _label_runs(rows, configs, path)
+            labels = _label_runs(rows)
             for (dataset, method), part in rows.groupby(["dataset", "method"], sort=False, dropna=False):
                 cfg, versions = configs.get((dataset, method), (None, {}))
                 info = MethodInfo(label=labels[(dataset, method)], kind="oracle", family=_family_of(method, cfg),
