@@ -76,7 +76,8 @@ def test_search_kind_png_and_svg(tmp_path):
     journal = folder / "study.journal"
     study = optuna.create_study(study_name="search", direction="maximize",
                                 storage=JournalStorage(JournalFileBackend(str(journal))))
-    study.set_user_attr("mssoracle", {"objective": "SDR", "target": "vocals"})
+    # mssoracle search's settings (issue 11): objective {"output", "metric"}, target a target or "median"
+    study.set_user_attr("mssoracle", {"objective": {"output": "SDR", "metric": "bssv4"}, "target": "vocals"})
 
     def objective(trial):
         bins = trial.suggest_int("bins", 12, 300)
@@ -103,6 +104,8 @@ def test_search_kind_png_and_svg(tmp_path):
 
     fig, _ = search(open_study(StudyRef(url, "search")))
     assert style.text_outside(fig) == []
+    assert fig.axes[0].get_ylabel() == "vocals SDR"
+    assert len(fig.axes) == 4  # history, one slice per parameter (bins, scale), importances
     style.pyplot().close(fig)
 
 

@@ -32,6 +32,18 @@ def trial_table(study):
     return rows, list(params), maximize
 
 
+def _objective_label(attrs):
+    """The y label of the objective from the study's settings (``mssoracle search``'s ``user_attrs["mssoracle"]``:
+    ``objective`` a name or ``{"output": "SDR", "metric": "bssv4"}``, ``target`` a target or ``median``)."""
+    obj = attrs.get("objective")
+    if isinstance(obj, dict):
+        obj = obj.get("output") or obj.get("metric") or obj.get("name")
+    target = attrs.get("target")
+    words = [str(w) for w in (target, obj) if isinstance(w, (str, int, float)) and str(w)]
+    label = " ".join(words) or "objective"
+    return (label[:40] + "...") if len(label) > 43 else label
+
+
 def search(study, *, objective_label=None):
     """Draw the study; returns ``(figure, notes)``.
 
@@ -48,8 +60,7 @@ def search(study, *, objective_label=None):
         raise ParameterError(f"--study {study.study_name}: no completed trial yet ({len(rows)} trial(s)); nothing "
                              "to draw")
     attrs = study.user_attrs.get("mssoracle") if isinstance(study.user_attrs.get("mssoracle"), dict) else {}
-    label = objective_label or " ".join(str(attrs.get(k)) for k in ("target", "objective") if attrs.get(k)) \
-        or "objective"
+    label = objective_label or _objective_label(attrs)
     notes = []
     importances = {}
     if len(done) >= 2 and params:
@@ -77,10 +88,13 @@ def search(study, *, objective_label=None):
         lo = float(np.min(y))
         ax.plot([r["number"] for r in other], [lo] * len(other), "x", color="#888888", markersize=4,
                 label="pruned or failed")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("trial")
     ax.set_ylabel(label)
     ax.grid(linewidth=0.4, alpha=0.5)
-    ax.legend(loc="lower right" if maximize else "upper right", fontsize=8)
+    ax.legend(loc="best", fontsize=8)
     ax.set_title(f"study {study.study_name}: {len(done)} completed of {len(rows)} trials, "
                  f"{'maximise' if maximize else 'minimise'}", fontsize=9)
     for k, name in enumerate(params):
