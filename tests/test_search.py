@@ -58,7 +58,8 @@ def test_search_outputs_and_objective_equals_eval(stft_search, tmp_path, capsys)
     assert len(done) == 2
     settings = study.user_attrs["mssoracle"]
     assert settings["oracle"] == "mpi" and settings["tracks"] == ["The Easton Ellises - Falcon 69"]
-    assert {"space", "fingerprints", "objective", "target", "scoring", "mixture", "precision", "version"} <= set(settings)
+    assert {"space", "fingerprints", "objective", "target", "scoring", "mixture", "precision",
+            "version"} <= set(settings)
     for t in done:
         assert {"host", "pid", "started", "spec", "targets"} <= set(t.user_attrs)
     # the objective is the median SDR eval prints for that spec (the fast path: framewise SNR), to 1e-9 dB

@@ -98,7 +98,8 @@ def format_best(best, objective, targets):
     if "overall" not in best:
         return lines[0] + " none (no completed trial)"
     o = best["overall"]
-    lines.append(f"  {'overall (' + objective.target + ')':<24} {o.value:8.3f}  trial {o.number:<4} {o.user_attrs['spec']}")
+    what = f"overall ({objective.target})"
+    lines.append(f"  {what:<24} {o.value:8.3f}  trial {o.number:<4} {o.user_attrs['spec']}")
     combo = {}
     for t in targets:
         if t in best:
@@ -129,7 +130,7 @@ def write_best(out, best, objective, targets):
         what = f"overall ({objective.target})" if key == "overall" else key
         lines.append(f"# {what}: {objective.output} {value:.3f}, trial {t.number}")
         if spec in specs:
-            lines.append(f"#   (the spec above: {spec})")
+            lines.append(f"#   {spec} (listed above)")
         else:
             lines.append(spec)
             specs.append(spec)
