@@ -31,6 +31,11 @@ Usage::
     python benchmarks/bench_nsgt.py --only anchor --torch-native   # torch CPU through torch's ops
     python benchmarks/bench_nsgt.py --backend torch --device cuda --skip-peer
     python benchmarks/bench_nsgt.py --only stream --threads 2   # STFT 2048/512 and Bark-262 sliCQT streams
+    python benchmarks/bench_nsgt.py --only eval                 # eval irm1,mpi: compat=nsgt vs ours, 1 and 4 min
+
+``eval``: ``mssoracle eval --oracle irm1,mpi`` on a tiled real preview of 60 s and 240 s with
+``slicq:scale=bark,bins=262,fmin=32.9,compat=nsgt``, our ``slicq:bark:262:32.9``, and the non-sliced
+``nsgt:...`` of both (whole-signal), each in its own process: wall time, peak RSS, growth per second.
 
 ``stream``: ``Transform.stream`` forward + inverse, block after block, of a
 ``(5, 2, 240 s)`` float32 signal for ``stft:2048:512`` and
@@ -347,10 +352,49 @@ def stream(args):
               f"(input {res['input_mb']:.0f} MB); max |error| {res['max_abs_err']:.1e}", flush=True)
 
 
+EVAL_SPECS = ("slicq:scale=bark,bins=262,fmin=32.9,compat=nsgt", "slicq:bark:262:32.9",
+              "nsgt:scale=bark,bins=262,fmin=32.9,compat=nsgt", "nsgt:bark:262:32.9")
+
+
+def eval_cost(args):
+    """``--only eval``: ``mssoracle eval --oracle irm1,mpi`` with compat=nsgt and our own design on a tiled
+    real preview (``bench_eval.make_tree``), wall time and peak RSS of the process tree
+    (``bench_memory.measure``), at each ``--eval-seconds`` length, and the growth per second of audio."""
+    from bench_eval import make_tree
+    from bench_memory import GIB, MIB, measure
+
+    lengths = [float(v) for v in args.eval_seconds.split(",")]
+    res = {}
+    with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
+        for seconds in lengths:
+            root = Path(tmp) / f"data{int(seconds)}"
+            name, sr, n = make_tree(root, seconds)
+            for spec in EVAL_SPECS:
+                if spec.startswith("nsgt:") and seconds > args.nsgt_max_seconds:
+                    continue
+                out = Path(tmp) / f"out-{len(res)}"
+                cmd = [sys.executable, "-m", "mssoracle", "eval", "--root", str(root), "--subset", "train",
+                       "--out", str(out), "--no-progress", "--oracle", "irm1,mpi", "--transform", spec]
+                peak, _, dt, _ = measure(cmd)
+                res[(spec, seconds)] = (peak, dt)
+                print(f"eval irm1,mpi {spec} on {seconds:.0f} s ({name}): {dt:.1f} s, peak RSS {peak / GIB:.2f} GiB",
+                      flush=True)
+    for spec in EVAL_SPECS:
+        got = [(s, *res[(spec, s)]) for s in lengths if (spec, s) in res]
+        if len(got) >= 2:
+            (s0, p0, t0), (s1, p1, t1) = got[0], got[-1]
+            print(f"growth {spec}: {(t1 - t0) / (s1 - s0):.3f} s and {(p1 - p0) / MIB / (s1 - s0):.1f} MiB of peak "
+                  f"RSS per second of audio ({s0:.0f} -> {s1:.0f} s)")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--only", choices=("all", "sanity", "nonsliced", "sliced", "anchor", "stream"), default="all")
+    ap.add_argument("--only", choices=("all", "sanity", "nonsliced", "sliced", "anchor", "stream", "eval"),
+                    default="all")
+    ap.add_argument("--eval-seconds", default="60,240", help="track lengths of --only eval (default 60,240)")
+    ap.add_argument("--nsgt-max-seconds", type=float, default=240.0,
+                    help="longest track for the non-sliced NSGTs of --only eval (whole-signal: memory grows)")
     ap.add_argument("--seconds", type=float, default=240.0, help="signal length of --only stream (default 240)")
     ap.add_argument("--nsrc", type=int, default=5, help="leading signals of --only stream (default 5)")
     ap.add_argument("--stream-case", metavar="SPEC", help=argparse.SUPPRESS)
@@ -369,6 +413,9 @@ def main(argv=None):
         return stream_case(args.stream_case, args.seconds, args.nsrc)
     if args.only == "stream":
         return stream(args)
+    if args.only == "eval":
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        return eval_cost(args)
     import platform
 
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, python {platform.python_version()}")

@@ -18,6 +18,9 @@ Written (``--out``, default ``tests/data/nsgt_compat``):
   ``1 + 0.75 cos(0.7 n + 0.3 i)``, ``n`` the flat index of the band's array: :func:`modified`)
   and the package's round-trip error (``rt_err``), and the package's own scale (``scale_f``,
   ``scale_q``; ``suggested_sllen`` for the fork's scales).
+* ``fork_<case>.npz`` for the Bark/VQLog sliced cases: the seed's fork's own transform (float32,
+  complex64; run with this interpreter, which has torch), ragged (``M<m>``: ``(slices, channels,
+  bands with that M, M)``) or matrix (``matrix``: ``(slices, channels, bands, M)``).
 * ``oracle_scores.json`` (``--oracles``, needs ``/work/shared/data/musdb18hq-sample``): per track
   of the shared previews and per target, the median SDR (mssoracle's BSS Eval, its default
   1 s windows) of IRM1 and MPI estimates computed from the *package's* coefficients
@@ -230,6 +233,63 @@ def make_cases(py, out):
     print(f"{len(CASES)} cases -> {out}")
 
 
+# the fork's own (float32, torch) transform, run with this interpreter (it needs torch): numpy >= 1.24 refuses
+# the fork's float clip into an integer array (nsgfwin_sl.py), so that one call is shimmed (same result)
+FORK_PEER = textwrap.dedent(r'''
+    import json, sys
+    import numpy as np
+    _clip = np.clip
+
+    def clip(a, lo, hi, out=None, **kw):
+        if out is not None and np.issubdtype(out.dtype, np.integer) and np.isinf(hi):
+            return np.maximum(a, lo, out=out)
+        return _clip(a, lo, hi, out=out, **kw)
+    np.clip = clip
+    job = json.loads(open(sys.argv[1]).read())
+    sys.path.insert(0, job["fork"])
+    import torch
+    import nsgt
+    for j in job["jobs"]:
+        c = j["case"]
+        x = np.load(j["input"])["x"]
+        if c["scale"] == "bark":
+            sc = nsgt.BarkScale(c["fmin"], c["fmax"], c["bins"])
+        else:
+            sc = nsgt.VQLogScale(c["fmin"], c["fmax"], c["bins"], gamma=c.get("gamma", 0.0))
+        tr = nsgt.NSGT_sliced(sc, c["sllen"], c["trlen"], c["sr"], real=True, matrixform=bool(c.get("matrix")),
+                              multichannel=True, device="cpu")
+        co = tr.forward((torch.from_numpy(x.astype(np.float32)),))
+        if isinstance(co, dict):  # ragged: {M: (slices, channels, bands with that M, M)}
+            out = {f"M{int(M)}": v.numpy() for M, v in co.items()}
+        else:
+            out = {"matrix": co.numpy()}  # (slices, channels, bands, M)
+        np.savez_compressed(j["output"], **out)
+    print("ok")
+''')
+FORK_CASES = ("slicq_bark", "slicq_bark_matrix", "slicq_vqlog")
+
+
+def make_fork_outputs(out):
+    """The fork's own float32 coefficients of the Bark/VQLog cases (``fork_<case>.npz``, complex64)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        jobs = []
+        for case in CASES:
+            if case["name"] not in FORK_CASES:
+                continue
+            c = dict(case, sr=SR, fmax=case.get("fmax") or SR / 2)
+            inp = Path(tmp) / f"{case['name']}.npz"
+            np.savez(inp, x=np.load(out / f"case_{case['name']}.npz")["x"])
+            jobs.append(dict(case=c, input=str(inp), output=str(out / f"fork_{case['name']}.npz")))
+        job = Path(tmp) / "job.json"
+        job.write_text(json.dumps({"fork": str(FORK), "jobs": jobs}))
+        script = Path(tmp) / "fork_peer.py"
+        script.write_text(FORK_PEER)
+        r = subprocess.run([sys.executable, str(script), str(job)], capture_output=True, text=True)
+        if r.returncode:
+            raise SystemExit(f"the fork's run failed:\n{r.stderr[-3000:]}")
+    print(f"fork outputs of {', '.join(FORK_CASES)} -> {out}")
+
+
 ORACLE_SPEC = "slicq:scale=bark,bins=262,fmin=32.9,compat=nsgt"
 ORACLE_CASE = dict(sliced=True, scale="bark", bins=262, fmin=32.9, fmax=SR / 2, sllen=18060, trlen=4516, sr=SR)
 
@@ -302,6 +362,7 @@ def main(argv=None):
     py = ensure_venv()
     if not args.only_oracles:
         make_cases(py, args.out)
+        make_fork_outputs(args.out)
     if not args.no_oracles:
         make_oracle_scores(py, args.out, args.root)
 

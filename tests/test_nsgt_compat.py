@@ -257,3 +257,25 @@ def test_oracle_scores_equal_the_package_s_coefficients_through_the_same_masks(t
                 assert abs(np.nanmedian(got[(oracle, track, target)]) - want) < 1e-3, (track, oracle, target)
                 n += 1
     assert n == 16
+
+
+@pytest.mark.parametrize("name", ["slicq_bark", "slicq_bark_matrix", "slicq_vqlog"])
+def test_the_fork_s_own_float32_transform_agrees_to_float32_rounding(name):
+    """The seed's fork computes in float32 (complex64): agreement ~1e-7 relative per band."""
+    fork = np.load(DATA / f"fork_{name}.npz")
+    d = _load(name)
+    t = transforms.from_spec(CASES[name]["spec"])
+    L = d["x"].shape[-1]
+    bands = _to_bands(t, t.forward(d["x"]), L)  # (channels, slices, M) per band
+    if "matrix" in fork.files:
+        got = [fork["matrix"][:, :, b].transpose(1, 0, 2) for b in range(len(bands))]
+    else:  # {M: (slices, channels, bands with that M, M)}, bands in increasing order within a bucket
+        M = [b.shape[-1] for b in bands]
+        got = [None] * len(bands)
+        for key in fork.files:
+            m = int(key[1:])
+            for r, b in enumerate([i for i, mi in enumerate(M) if mi == m]):
+                got[b] = fork[key][:, :, r].transpose(1, 0, 2)
+    for b, (f, o) in enumerate(zip(got, bands)):
+        assert f.shape == o.shape
+        assert _rel(f.astype(np.complex128), o) < 2e-6, (name, b)
