@@ -168,6 +168,13 @@ def test_pruning_reason_sllen_and_trial_timeout(tmp_path):
     assert first.state.name == "PRUNED"
     assert first.user_attrs["prune_reason"] == "sllen 2696 > --max-sllen 2000"
     assert sum(t.state.name == "COMPLETE" for t in study.trials) == 1
+    # coefficients over --memory-budget: pruned with the reason (nothing completes: exit 2 after 10 N attempts)
+    out3 = tmp_path / "budget"
+    rc = main(["search", "--family", "nsgt", "--scales", "bark", "--bins", "20:40", "--fmin", "40:60",
+               "--memory-budget", "1MiB", "--trials", "1", "--out", str(out3), "--no-final-eval", "--quiet"])
+    assert rc == 2
+    reasons = {t.user_attrs["prune_reason"].split(" > ")[1] for t in _study(out3).trials}
+    assert reasons == {"--memory-budget 1 MiB"}
     # a trial running past --trial-timeout fails with its reason; N is not reached after 10 N attempts: exit 2
     out2 = tmp_path / "timeout"
     rc = main(["search", *STFT, "--trials", "1", "--trial-timeout", "0.0001", "--out", str(out2),
@@ -275,3 +282,13 @@ def test_compat_nsgt_candidates(tmp_path):
     assert rc == 0
     spec = next(t for t in _study(out).trials if t.state.name == "COMPLETE").user_attrs["spec"]
     assert "compat=nsgt" in spec and spec == from_spec(spec).spec
+
+
+def test_same_seed_same_trials(tmp_path):
+    runs = []
+    for k in (1, 2):
+        out = tmp_path / f"seed{k}"
+        assert main(["search", *STFT[:2], "--windows", "256:16384", "--sampler", "random", "--trials", "3",
+                     "--seed", "5", "--out", str(out), "--no-final-eval", "--quiet"]) == 0
+        runs.append([(t.state.name, t.user_attrs["spec"]) for t in _study(out).trials])
+    assert runs[0] == runs[1]

@@ -92,7 +92,14 @@ def open_storage(url, *, create=True):
             with open(path, "ab"):
                 pass
             return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
-        return optuna.storages.RDBStorage(url)
+        for attempt in range(10):  # two processes creating the tables of one new database race: retry
+            try:
+                return optuna.storages.RDBStorage(url)
+            except Exception as exc:  # noqa: BLE001 - SQLAlchemy's OperationalError
+                racing = ("already exists", "UNIQUE constraint failed", "database is locked")
+                if not any(r in str(exc) for r in racing) or attempt == 9:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
     except MssOracleError:
         raise
     except ImportError as exc:
@@ -276,11 +283,18 @@ def _spec_of(cfg, trial):
 
         need = max((coefficient_bytes(t, n, channels=c, signals=s) for n, c, s in cfg.shapes), default=0)
         if need > cfg.memory_budget:
-            reason = f"coefficients of {need / 2**30:.2f} GiB > --memory-budget {cfg.memory_budget / 2**30:.2f} GiB"
+            reason = f"coefficients of {_bytes(need)} > --memory-budget {_bytes(cfg.memory_budget)}"
     return params, t.spec, reason
 
 
-def _duplicate(study, trial_number, spec, *, final=False):
+def _bytes(n):
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{int(n)} B"
+
+
+def _duplicate(study, trial_number, spec):
     """The number of a trial that owns ``spec`` before ``trial_number`` (completed, or running and lower)."""
     from optuna.trial import TrialState
 
