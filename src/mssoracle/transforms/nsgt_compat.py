@@ -455,87 +455,6 @@ def _plan(scale_key, L, sliced, min_win, qvar, matrix, reduced):
 
 
 # ----------------------------------------------------------------------------
-# host (numpy) kernels: as nsgt_kernels.analyse / synthesise, but every FFT runs in place on a contiguous
-# per-thread scratch buffer (scipy copies strided views into fresh temporaries otherwise: 2-4x slower for
-# the package's band lengths such as 812 = 4 * 7 * 29)
-_LOCAL = threading.local()
-#: use them (False: the shared kernels of :mod:`.nsgt_kernels` for numpy too; for comparisons)
-HOST_KERNELS = True
-
-
-def _scratch(shape, dtype):
-    n = int(np.prod(shape))
-    buf = getattr(_LOCAL, "buf", None)
-    if buf is None or buf.dtype != dtype or buf.size < n:
-        buf = np.empty(n, dtype)
-        _LOCAL.buf = buf
-    return buf[:n].reshape(shape)
-
-
-def _host_analyse(rows, B, S, N, plan, dtype, cdtype):
-    """Coefficients ``(B, bands_g, S, M_g)`` per group of the real frames ``rows(b0, b1, s0, s1)``."""
-    import scipy.fft as sfft
-
-    dense = plan.dense_pays
-    tabs = plan.dense_arrays(dtype, np.empty(0)) if dense else plan.arrays(dtype, np.empty(0))[0]
-    out = [np.empty((B, len(g.bands), S, g.M), cdtype) for g in plan.groups]
-
-    def task(t):
-        b0, b1, s0, s1 = t
-        nb, sc = b1 - b0, s1 - s0
-        R = sfft.rfft(rows(b0, b1, s0, s1), n=N, axis=-1, workers=1)  # (nb, sc, F)
-        for g, tab, C in zip(plan.groups, tabs, out):
-            nbg, M = len(g.bands), g.M
-            W = _scratch((nb, nbg, sc, M), cdtype)
-            if dense:
-                fidx, fwin, _, cflat = tab
-                X = np.take(R, fidx, axis=-1)
-                if len(cflat):
-                    X[..., cflat] = np.conj(X[..., cflat])
-                np.multiply(X.reshape(nb, sc, nbg, M).transpose(0, 2, 1, 3), fwin[:, None, :], out=W)
-            else:
-                r, c, fid, win, conj, _ = tab
-                X = np.take(R, fid, axis=-1)
-                if len(conj):
-                    X[..., conj] = np.conj(X[..., conj])
-                X *= win
-                W[...] = 0
-                W[:, r, :, c] = X.transpose(2, 0, 1)
-            Y = sfft.ifft(W, axis=-1, workers=1, overwrite_x=True)
-            C[b0:b1, :, s0:s1, :] = Y
-
-    kernels.run_tasks(task, kernels.chunks(B, S, N))
-    return out
-
-
-def _host_synthesise(cs, plan, rdt, emit):
-    """Per-slice inverse of ``cs`` (list of ``(B, bands_g, S, M_g)``); ``emit(b0, b1, s0, s1, y)`` gets the real
-    rows ``(b1-b0, s1-s0, N)``."""
-    import scipy.fft as sfft
-
-    _, syn, lanes = plan.arrays(rdt, np.empty(0))
-    B, _, S, _ = cs[0].shape
-    N, Kc = plan.nn, plan.Kc
-    cdt = cs[0].dtype
-
-    def task(t):
-        b0, b1, s0, s1 = t
-        nb, sc = b1 - b0, s1 - s0
-        V = np.empty((nb, sc, Kc + 1), cdt)
-        V[..., Kc] = 0
-        for g, C, (r, c, w, _, off) in zip(plan.groups, cs, syn):
-            W = _scratch((nb, len(g.bands), sc, g.M), cdt)
-            W[...] = C[b0:b1, :, s0:s1, :]
-            E = sfft.fft(W, axis=-1, workers=1, overwrite_x=True)
-            n = len(w)
-            np.multiply(E[:, r, :, c].transpose(1, 2, 0), w, out=V[..., off:off + n])
-        Z = kernels.sum_lanes(np, V, lanes, N)
-        del V
-        emit(b0, b1, s0, s1, sfft.irfft(Z, n=N, axis=-1, workers=1, overwrite_x=True))
-
-    kernels.run_tasks(task, kernels.chunks(B, S, N))
-
-
 def clear_plans():
     """Empty the cache of compat plans (benchmarks time the window construction)."""
     _plan.cache_clear()
@@ -952,9 +871,7 @@ class CompatSliCQT(CompatNSGT):
             return backend.frames(xp, seg[b0:b1, r0 * h:(r1 + 1) * h], N, h) * w
 
         cdt = xp.complex64 if x.dtype == xp.float32 else xp.complex128
-        if backend.is_numpy(xp) and HOST_KERNELS:
-            coefs = _host_analyse(rows, B, ns, N, p, x.dtype, cdt)
-        elif p.dense_pays:  # ragged: the windows fill their buffers; gather straight into them
+        if p.dense_pays:  # ragged: the windows fill their buffers; gather straight into them
             coefs = kernels.analyse(rows, B, ns, N, p.dense_arrays(x.dtype, x), cdt, x, None)
         else:  # matrix: mostly zero padding; gather and scatter only the supports
             ana, _, _ = p.arrays(x.dtype, x)
@@ -980,10 +897,7 @@ class CompatSliCQT(CompatNSGT):
             edges[(b0, b1, r0, 0)] = backend.copy(yy[:, 0, :h])
             edges[(b0, b1, r1, 1)] = backend.copy(yy[:, -1, h:])
 
-        if backend.is_numpy(xp) and HOST_KERNELS:
-            _host_synthesise(cs, p, rdt, emit)
-        else:
-            kernels.synthesise(cs, shapes, None, p.Kc, self.sllen, emit, compact)
+        kernels.synthesise(cs, shapes, None, p.Kc, self.sllen, emit, compact)
         for (b0, b1, j, half), v in edges.items():
             if half == 0:
                 other = edges.get((b0, b1, j, 1))
