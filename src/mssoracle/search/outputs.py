@@ -106,12 +106,14 @@ def format_best(best, objective, targets):
             v = best[t].user_attrs["targets"][t]
             combo[t] = v
             lines.append(f"  {t:<24} {v:8.3f}  trial {best[t].number:<4} {best[t].user_attrs['spec']}")
-    head = [combo[t] for t in ("drums", "bass", "other", "vocals") if t in combo]
+    from ..aggregation import HEADLINE_TARGETS
+
+    present = [t for t in HEADLINE_TARGETS if t in combo]
+    head = [combo[t] for t in present]
     if head:
         import numpy as np
 
-        lines.append(f"  per-target best combination: median {objective.output} over "
-                     f"{', '.join(t for t in ('drums', 'bass', 'other', 'vocals') if t in combo)}: "
+        lines.append(f"  per-target best combination: median {objective.output} over {', '.join(present)}: "
                      f"{float(np.median(head)):.3f} (overall best trial: {o.value:.3f})")
     return "\n".join(lines)
 
