@@ -202,7 +202,7 @@ def test_significance_skipped_with_fewer_than_3_tracks(tmp_path, capsys):
     few = _results(tmp_path / "few", tracks=TRACKS[:2])
     assert cli.main(["plot", str(few), "--kind", "significance", "--out", str(tmp_path / "s.png")]) == 2
     err = capsys.readouterr().err
-    assert "significance skipped (vocals, drums): 2 track(s)" in err and len(err.strip().splitlines()) == 1
+    assert "significance skipped (drums, vocals): 2 track(s)" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "s.png").exists()
 
 
