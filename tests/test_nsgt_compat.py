@@ -185,6 +185,11 @@ def test_compat_is_part_of_the_method_identity():
     compat = transforms.from_spec("slicq:scale=bark,bins=262,fmin=32.9,compat=nsgt")
     assert ours.name != compat.name and ours.spec != compat.spec and ours != compat
     assert "transform:slicq" in component_versions("irm1", compat.spec, [])
+    from mssoracle.experiment.names import method_name, parse_method_name
+
+    name = method_name("mpi", compat, precision="float64")
+    assert name == "mpi-slicq-bark-262-32.9-sllen18060-trlen4516-compatnsgt+precision=float64"
+    assert parse_method_name(name).transform == compat
 
 
 @pytest.mark.parametrize("spec, words", [
