@@ -238,10 +238,13 @@ def _log(args, msg):
 
 
 def run(args):
-    import optuna
+    try:
+        import optuna
+    except ImportError:
+        raise ParameterError("mssoracle search needs Optuna: pip install 'mssoracle[search]'") from None
 
     from ..experiment import get_executor
-    from ..experiment.fingerprint import FingerprintCache
+    from ..experiment.fingerprint import CACHE_NAME, FingerprintCache
     from ..search.objective import TARGET_MEDIAN, Scorer, resolve_objective
     from ..search.study import (ATTEMPTS_PER_TRIAL, SETTINGS_KEY, WorkerConfig, check_settings, find_study,
                                 open_storage, run_worker, storage_url)
@@ -329,9 +332,8 @@ def run(args):
 
     # ---- work starts: the folder, the study, the cache
     check_output_dir(out, data_roots=roots)
-    if fps.path is None:
-        fps = FingerprintCache(out)
-        [fps.track(t) for t in dataset]
+    if fps.path is None:  # the digests computed above go to the new folder's cache
+        fps.path = out / CACHE_NAME
     fps.save()
     storage = open_storage(url)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
