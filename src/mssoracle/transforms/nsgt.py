@@ -745,6 +745,9 @@ def from_spec(spec, *, sample_rate=44100):
         if kind == "nsgt" and ("sllen" in args or "trlen" in args):
             raise ParameterError(f"sllen/trlen apply to slicq only, not nsgt (spec {spec!r}); "
                                  "use slicq:... for the sliced transform")
+        sc = args.get("scale", "").strip().lower()
+        if sc in SCALE_KINDS:  # aliases (cqlog, octave, linear, ...) by their canonical names
+            args = dict(args, scale=SCALE_KINDS.get(sc).name)
         return nsgt_compat.from_args(kind, args, spec, sample_rate=sample_rate,
                                      default_bins=lambda s: SCALE_KINDS.get(s).default_bins)
     extra = [k for k in args if k in nsgt_compat.COMPAT_KEYS]
