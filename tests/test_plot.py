@@ -3,6 +3,7 @@ target x metric, the sorting, museval folders and the SiSEC 2018 package data as
 to scipy/scikit-posthocs, every text inside the figure, and the bad inputs."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -253,6 +254,14 @@ def test_frames_rms_from_the_recorded_audio(tmp_path):
     fig, notes = frames(load_inputs([str(mine)]), track="track 0", targets=["vocals"])
     assert notes and "give --root" in notes[0]
     style.pyplot().close(fig)
+    hq = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "musdb18hq-sample"
+    if hq.is_dir():  # --root: the track's lossless stems instead of the recorded stem file
+        signal, rate, _, _ = find_reference(data, track, "vocals", root=hq)
+        ref = open_dataset(hq, subset=None, track_names=[track], quiet=True)[0].load().references(["vocals"])
+        np.testing.assert_array_equal(signal, ref["vocals"])
+    assert cli.main(["plot", str(out), "--kind", "frames", "--root", str(tmp_path / "none"),
+                     "--out", str(tmp_path / "f.png")]) == 2
+    assert not (tmp_path / "f.png").exists()
 
 
 def _one_line_error(capsys):

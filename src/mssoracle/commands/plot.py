@@ -33,8 +33,14 @@ def add_input_options(p):
 
 def load_from_args(args, *, need_rows=True):
     """The :class:`~mssoracle.plots.inputs.PlotData` of the inputs, selected by --methods/--targets/--metrics."""
+    from pathlib import Path
+
+    from ..errors import DatasetError
     from ..plots.inputs import load_inputs, split_list
     from ..plots.style import check_choices
+
+    if getattr(args, "root", None) is not None and not Path(args.root).expanduser().exists():
+        raise DatasetError(f"--root {args.root}: no such file or folder; give the dataset root holding the tracks")
 
     if not args.inputs and args.sisec18 is None and args.storage is None:
         raise ParameterError("no input: give eval/search/museval folders, --sisec18 or --storage/--study")

@@ -57,10 +57,10 @@ def find_reference(data, track, target, *, root=None):
         scoring = cfg.get("scoring") or {}
         win, hop = float(scoring.get("win", 1.0)), float(scoring.get("hop", 1.0))
         sources = []
-        if root is not None:
+        if root is not None:  # --root given: only there
             sources.append(Path(root))
         mix = (cfg.get("data_files") or {}).get("mixture")
-        if mix:
+        if mix and root is None:
             mix = Path(mix)
             sources.append(mix if mix.name.endswith(".stem.mp4") else mix.parent)
         for src in sources:
