@@ -68,6 +68,13 @@ def test_search_outputs_and_objective_equals_eval(stft_search, tmp_path, capsys)
     assert abs(best.value - value) < 1e-9
     for target, v in best.user_attrs["targets"].items():
         assert abs(v - per_target[target]) < 1e-9
+    # the track decoded once into the float32 cache, named by its content fingerprint
+    import numpy as np
+
+    cached = list((out / "cache").glob("*.npy"))
+    assert [p.stem for p in cached] == settings["fingerprints"]
+    arr = np.load(cached[0], mmap_mode="r")
+    assert arr.dtype == np.float32 and arr.shape[:2] == (5, 2)
     # trials.csv agrees with the study
     rows = list(csv.DictReader((out / "trials.csv").open()))
     assert list(rows[0])[:6] == ["number", "state", "value", "spec", "prune_reason", "duration_s"]
