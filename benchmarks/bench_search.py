@@ -170,7 +170,8 @@ def main(argv=None):
         rates = {}
         for jobs in [int(j) for j in a.workers.split(",")]:
             out = tmp / f"search-{jobs}"
-            cmd = search_cmd(tmp / "data", out, a.trials, jobs, ["--cache", str(tmp / "cache")])
+            backend = ["--backend", a.backend] + (["--device", a.device] if a.device else [])
+            cmd = search_cmd(tmp / "data", out, a.trials, jobs, ["--cache", str(tmp / "cache"), *backend])
             peak, maxrss, dt, _ = measure(cmd)
             k, span, durations = trial_span(out)
             rates[jobs] = k / span * 60
