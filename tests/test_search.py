@@ -273,6 +273,9 @@ def test_slicq_search_on_the_shared_previews_fast_path_equals_the_engine(tmp_pat
     assert abs(fast[0] - full[0]) < 1e-9 and abs(fast[0] - done[0].value) < 1e-9
     for k in full[1]:
         assert abs(fast[1][k] - full[1][k]) < 1e-9 or (math.isnan(fast[1][k]) and math.isnan(full[1][k]))
+    # and equals the median SDR `mssoracle eval` prints for that spec on those tracks
+    value, _ = _eval_headline(tmp_path, spec, ["--root", str(HQ_ROOT), "--subset", "train", "--duration", "3"])
+    assert abs(done[0].value - value) < 1e-9
 
 
 def test_compat_nsgt_candidates(tmp_path):
