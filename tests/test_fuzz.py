@@ -138,7 +138,7 @@ def test_evaluate_rejects_non_finite_input(case, bad, in_reference, data):
 
 #: every registered oracle base with its default options, and some non-default ones
 ORACLE_SPECS = ["irm1", "irm2", "irm[alpha=0.5]", "ibm1", "ibm2", "ibm1[theta=0.3]", "mpi", "mpi[phase=sum]",
-                "mix", "psm", "psm[clip=false]", "cirm", "gt", "mwf", "mwf[norm=bin]", "wiener1", "wiener2",
+                "mix", "psm", "psm[clip=false]", "cirm", "gt", "mwf", "mwf[norm=bin]", "mwf[reg=1e-6]", "wiener1", "wiener2",
                 "wiener[iterations=0]"]
 
 
@@ -172,6 +172,11 @@ def _oracle_inputs(case):
 @given(oracle_case)
 def test_oracle_estimates(case):
     oracle = get_oracle(case["spec"])
+    if oracle.base == "mwf" and oracle.options.get("norm") == "sisec" and not oracle.options.get("reg"):
+        # SiSEC's MWF inverts eps + det of a covariance estimated from the frames: from a single frame it is
+        # rank one, so det is rounding noise around -eps and may round to exactly 0 (sigsep's code divides by
+        # it too). The stability figure reports such tracks; mwf[reg=...] (fuzzed on every case) stays finite.
+        assume(min(f for _, f in case["groups"]) > 1)
     X, S = _oracle_inputs(case)
     Y = oracle(X, S)
     assert len(Y) == len(X)
