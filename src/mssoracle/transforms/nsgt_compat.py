@@ -168,19 +168,27 @@ def suggested_sllen_trlen(f, q, sample_rate):
 
 # ----------------------------------------------------------------------------
 # windows and plans
+@functools.lru_cache(maxsize=4096)
 def _hann(n):
+    """The package's periodic Hann window of ``n`` bins, zero-phase (cached, read-only)."""
     r = np.arange(n, dtype=float)
     r *= np.pi * 2.0 / n
-    return (np.cos(r) + 1.0) * 0.5
+    w = (np.cos(r) + 1.0) * 0.5
+    w.flags.writeable = False
+    return w
 
 
+@functools.lru_cache(maxsize=4096)
 def _blackman_harris(n):
-    """The package's modified 4-term Blackman-Harris window of ``n`` bins, zero-phase."""
+    """The package's modified 4-term Blackman-Harris window of ``n`` bins, zero-phase (cached, read-only:
+    bands and their mirrors share lengths)."""
     m = (n // 2) * 2
     k = np.arange(n)
     w = (0.35872 - 0.48832 * np.cos(k * (2 * math.pi / m)) + 0.14128 * np.cos(k * (4 * math.pi / m))
          - 0.01168 * np.cos(k * (6 * math.pi / m)))
-    return np.concatenate((w[-n // 2:], w[:-n // 2]))
+    w = np.concatenate((w[-n // 2:], w[:-n // 2]))
+    w.flags.writeable = False
+    return w
 
 
 def _slice_window(sllen, trlen):
@@ -456,8 +464,10 @@ def _plan(scale_key, L, sliced, min_win, qvar, matrix, reduced):
 
 # ----------------------------------------------------------------------------
 def clear_plans():
-    """Empty the cache of compat plans (benchmarks time the window construction)."""
+    """Empty the caches of compat plans and windows (benchmarks time the window construction)."""
     _plan.cache_clear()
+    _hann.cache_clear()
+    _blackman_harris.cache_clear()
 
 
 def _via_numpy(t):
