@@ -10,7 +10,8 @@ the search's float32 track cache (:mod:`mssoracle.search.trackcache`).
   it the same trial scored with ``eval``'s full BSS Eval v4 engine (``--full-runs``), and their ratio; and the
   phases of one trial timed on their own (load: the mapped track read into memory; transform: the sliCQT of the
   mixture and the four stems; oracle: MPI's masks; inverse: synthesis and overlap-add; scoring: the ``snr``
-  metric of the five targets), median of ``--runs``;
+  metric of the five targets), median of ``--runs``; this process keeps glibc's freed blocks for reuse, as a
+  search worker does (:func:`mssoracle.search.study.keep_freed_memory`), for all three;
 * **trials per minute** with 1 and 2 local workers: ``mssoracle search --family slicq --scales bark --bins
   200:300 --fmin 20:60 --sampler random --trials K`` on the same track as a subprocess (``--jobs 1`` and
   ``--jobs 2``), from the first trial's start to the last trial's end in the study, and the printed estimate
@@ -119,6 +120,7 @@ def main(argv=None):
 
     from mssoracle.datasets import open_dataset
     from mssoracle.search import Scorer, build_cache, resolve_objective
+    from mssoracle.search.study import keep_freed_memory
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=240.0)
@@ -142,6 +144,7 @@ def main(argv=None):
         t0 = time.perf_counter()
         cached = build_cache(ds, tmp / "cache")
         print(f"decode into the track cache (once per track): {time.perf_counter() - t0:.2f} s")
+        print(f"glibc keeps freed blocks (as a search worker does): {keep_freed_memory()}")
         extra = {"backend": a.backend, "device": a.device}
         fast = Scorer(cached, "mpi", resolve_objective("SDR"), tmp / "out", **extra)
         full = Scorer(cached, "mpi", resolve_objective("SDR", fast=False), tmp / "out", **extra)

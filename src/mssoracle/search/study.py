@@ -28,6 +28,7 @@ import dataclasses
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -35,8 +36,8 @@ from pathlib import Path
 
 from ..errors import MssOracleError, OutputError, ParameterError
 
-__all__ = ["SETTINGS_KEY", "JOURNAL_PREFIX", "storage_url", "open_storage", "check_settings", "sampler_seed",
-           "make_sampler", "fail_stale_trials", "WorkerConfig", "run_worker", "TrialTimeout", "count_states"]
+__all__ = ["keep_freed_memory", "SETTINGS_KEY", "JOURNAL_PREFIX", "storage_url", "open_storage", "check_settings",
+           "sampler_seed", "make_sampler", "fail_stale_trials", "WorkerConfig", "run_worker", "TrialTimeout", "count_states"]
 
 SETTINGS_KEY = "mssoracle"
 JOURNAL_PREFIX = "journal:///"
@@ -378,6 +379,31 @@ def _objective(cfg, study, token):
     return objective
 
 
+def keep_freed_memory():
+    """Let glibc keep freed large blocks for reuse instead of unmapping them (a search worker only).
+
+    Every trial allocates the same large arrays (estimates, coefficient blocks); glibc serves blocks over
+    its mmap threshold with fresh mappings and unmaps them when freed, so each trial pays a page fault per
+    4 KiB page again (about 1 s of a 6 s Bark-262 trial on a 4-minute track, benchmarks/bench_search.py).
+    Raising the mmap and trim thresholds keeps those pages in the process: the peak resident set is
+    unchanged, the worker just does not hand it back between trials.  A no-op where glibc's ``mallopt``
+    is not available; returns whether it took effect.
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if not name or not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(name)
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        mmap_ok = libc.mallopt(m_mmap_threshold, 1 << 30)
+        return bool(mmap_ok) and bool(libc.mallopt(m_trim_threshold, (1 << 31) - 1))
+    except (OSError, AttributeError):
+        return False
+
+
 def run_worker(cfg):
     """One search worker: stale trials failed and retried, then trials until the study has ``cfg.n_trials``
     completed ones (or ``10 * n_trials`` attempts).  Returns ``{state: count}`` of the trials it ran."""
@@ -386,6 +412,7 @@ def run_worker(cfg):
     from optuna.trial import TrialState
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    keep_freed_memory()
     storage = open_storage(cfg.storage)
     token = uuid.uuid4().hex[:12]
     _LIVE_WORKERS.add(token)
