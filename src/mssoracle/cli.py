@@ -30,6 +30,9 @@ COMMANDS = {
     "transforms": "transforms",
     "metrics": "metrics",
     "results": "results",
+    "search": "search",
+    "plot": "plot",
+    "report": "report",
 }
 
 
