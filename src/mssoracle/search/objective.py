@@ -21,8 +21,6 @@ the full BSS Eval v4 engine instead.
 import dataclasses
 import time
 
-import numpy as np
-
 from ..errors import ParameterError
 
 __all__ = ["Objective", "resolve_objective", "Scorer", "coefficient_bytes", "TARGET_MEDIAN"]
@@ -189,6 +187,3 @@ def values_of(table, objective):
         value = per_target.get(objective.target, float("nan"))
     return value, per_target
 
-
-def finite(x):
-    return x is not None and bool(np.isfinite(x))
