@@ -92,6 +92,10 @@ def test_search_kind_png_and_svg(tmp_path):
     study.optimize(objective, n_trials=8)
     (folder / "search.json").write_text(json.dumps({"storage": f"journal:///{journal.resolve()}", "study": "search",
                                                     "family": "nsgt", "objective": "SDR", "target": "vocals"}))
+    # a search folder without its final eval holds its caches' JSON files, which are not score files
+    for hidden in (folder / ".mssoracle" / "fingerprints.json", folder / "cache" / "0123abcd.json"):
+        hidden.parent.mkdir()
+        hidden.write_text("{}")
     for ext in ("png", "svg"):
         assert cli.main(["plot", str(folder), "--kind", "search", "--out", str(tmp_path / f"s.{ext}")]) == 0
     url = "journal:///" + str(journal.resolve())

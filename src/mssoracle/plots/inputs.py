@@ -239,7 +239,10 @@ def read_eval_folder(folder):
 
 
 def _museval_files(folder):
-    return sorted(p for p in Path(folder).glob("*/*.json") if not p.name.startswith("."))
+    """``<subset>/<track>.json`` under ``folder``; hidden files and folders (``.mssoracle/``, the caches of an
+    eval or search folder) are not score files."""
+    return sorted(p for p in Path(folder).glob("*/*.json")
+                  if not p.name.startswith(".") and not p.parent.name.startswith("."))
 
 
 def read_museval_folder(folder, name):
@@ -429,14 +432,14 @@ def load_inputs(paths, *, names=None, sisec18=None, storage=None, study=None, ne
                                   dataset=None if dataset is None or pd.isna(dataset) else str(dataset),
                                   method=str(method), config=cfg, versions=versions)
                 add(part, info)
+        elif (path / "search.json").is_file():
+            continue  # a search folder without a final eval (--no-final-eval): its study is what is drawn
         elif _museval_files(path):
             name = names[museval_index] if museval_index < len(names) else path.resolve().name
             museval_index += 1
             rows, cfg, versions = read_museval_folder(path, name)
             add(rows, MethodInfo(label=name, kind="yours", family=None, source=str(path), frames=True,
                                  method=name, config=cfg, versions=versions))
-        elif (path / "search.json").is_file():
-            continue
         else:
             raise DatasetError(f"{given}: no results (no results.csv or scores/ of `mssoracle eval`/`search`, no "
                                "museval <subset>/<track>.json files)")
