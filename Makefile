@@ -36,6 +36,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_bsseval.py
 	$(BIN)/python benchmarks/bench_eval.py
 	$(BIN)/python benchmarks/bench_nsgt.py
+	$(BIN)/python benchmarks/bench_search.py
 
 # the README's boxplot of the demo (docs/boxplot-demo.png)
 figures: install
