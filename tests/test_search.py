@@ -278,20 +278,26 @@ def test_slicq_search_on_the_shared_previews_fast_path_equals_the_engine(tmp_pat
     assert abs(done[0].value - value) < 1e-9
 
 
-def test_compat_nsgt_candidates(tmp_path):
-    from mssoracle.errors import ParameterError
+def test_compat_nsgt_candidates(tmp_path, capsys):
     from mssoracle.transforms import from_spec
 
-    try:
-        from_spec("slicq:scale=bark,bins=40,fmin=32.9,compat=nsgt")
-    except ParameterError as exc:
-        pytest.skip(f"compat=nsgt specs are not supported in this revision ({exc})")
     out = tmp_path / "compat"
     rc = main(["search", "--compat", "nsgt", "--scales", "bark", "--bins", "20:40", "--fmin", "40:80", "--trials", "1",
+               "--enqueue", "slicq:scale=bark,bins=30,fmin=50,compat=nsgt",
                "--duration", "2", "--out", str(out), "--no-final-eval", "--quiet"])
     assert rc == 0
+    first = _study(out).trials[0]
+    assert first.state.name == "COMPLETE"
+    assert first.user_attrs["spec"] == from_spec("slicq:scale=bark,bins=30,fmin=50,compat=nsgt").spec
     spec = next(t for t in _study(out).trials if t.state.name == "COMPLETE").user_attrs["spec"]
     assert "compat=nsgt" in spec and spec == from_spec(spec).spec
+    capsys.readouterr()
+    # an enqueued spec of the other design is one line, before anything is written
+    rc = main(["search", "--compat", "nsgt", "--scales", "bark", "--enqueue", "slicq:bark:30:50", "--trials", "1",
+               "--out", str(tmp_path / "mismatch"), "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and "compat=nsgt" in err[0], err
+    assert not (tmp_path / "mismatch").exists()
 
 
 def test_same_seed_same_trials(tmp_path):

@@ -287,12 +287,20 @@ class SearchSpace:
                                      f"{','.join(map(str, self.windows))}")
             params = {"window": w}
         else:
-            s = transform.scale
-            params = {"scale": s.kind, "bins": int(s.bins_arg), "fmin": round(float(s.fmin), 6)}
-            if s.kind == "vqlog":
-                params["gamma"] = round(float(s.gamma), 6)
-            if s.kind not in self.scales:
-                raise ParameterError(f"--enqueue {spec}: scale {s.kind} is not among --scales "
+            # from the canonical spec, which both designs (ours and compat=nsgt) write the same way
+            from ..specs import parse_colon_spec
+
+            _, args = parse_colon_spec(spec, ())
+            if args.get("compat") != self.compat:
+                want = f"compat={self.compat}" if self.compat else "no compat= key"
+                raise ParameterError(f"--enqueue {spec}: the search's candidates have {want} "
+                                     f"({'--compat ' + self.compat if self.compat else 'no --compat'})")
+            kind = args["scale"]
+            params = {"scale": kind, "bins": int(args["bins"]), "fmin": round(float(args["fmin"]), 6)}
+            if kind == "vqlog":
+                params["gamma"] = round(float(args.get("gamma", 0.0)), 6)
+            if kind not in self.scales:
+                raise ParameterError(f"--enqueue {spec}: scale {kind} is not among --scales "
                                      f"{','.join(self.scales)}")
             checks = [("bins", self.bins, "--bins"), ("fmin", self.fmin, "--fmin")]
             if "gamma" in params:
