@@ -12,6 +12,7 @@ import pytest
 pytest.importorskip("matplotlib")
 pytest.importorskip("scikit_posthocs")
 
+from conftest import SHARED, requires_shared  # noqa: E402
 from mssoracle import cli  # noqa: E402
 from mssoracle.plots import style  # noqa: E402
 from mssoracle.plots.boxplot import boxplot  # noqa: E402
@@ -310,3 +311,26 @@ def test_bad_inputs(small, tmp_path, capsys):
         assert "--out" in _one_line_error(capsys)
     finally:
         locked.chmod(0o700)
+
+
+@requires_shared
+def test_frames_rms_of_every_track_of_a_run_and_long_names_fit(tmp_path):
+    """A run's method config is its first track's; the other tracks' audio is found beside it (the dataset
+    root of the recorded files), and the legend of long method names stays inside the figure."""
+    from mssoracle.datasets import open_dataset
+    from mssoracle.plots.frames import find_reference, frames
+
+    hq = SHARED / "musdb18hq-sample"
+    out = tmp_path / "seed"
+    assert cli.main(["eval", "--preset", "seed", "--root", str(hq), "--subset", "train", "--out", str(out),
+                     "--no-progress", "--transform", "stft:1024:768,stft:2048:1536,stft:4096:3072"]) == 0
+    data = load_inputs([str(out)])
+    assert len(data.tracks) == 2
+    for track in data.tracks:
+        found = find_reference(data, track, "bass")
+        assert found[0] is not None, found[1]
+        ref = open_dataset(hq, subset="train", track_names=[track], quiet=True)[0].load().references(["bass"])
+        np.testing.assert_array_equal(found[0], ref["bass"])
+        fig, notes = frames(data, track=track, targets=["bass", "vocals"])
+        assert notes == [] and style.text_outside(fig) == []
+        style.pyplot().close(fig)

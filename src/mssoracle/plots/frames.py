@@ -52,8 +52,6 @@ def find_reference(data, track, target, *, root=None):
     tried = []
     for info in infos:
         cfg = info.config if isinstance(info.config, dict) else {}
-        if cfg.get("track") not in (None, track) and root is None:
-            continue
         scoring = cfg.get("scoring") or {}
         win, hop = float(scoring.get("win", 1.0)), float(scoring.get("hop", 1.0))
         sources = []
@@ -62,7 +60,11 @@ def find_reference(data, track, target, *, root=None):
         mix = (cfg.get("data_files") or {}).get("mixture")
         if mix and root is None:
             mix = Path(mix)
-            sources.append(mix if mix.name.endswith(".stem.mp4") else mix.parent)
+            own = mix if mix.name.endswith(".stem.mp4") else mix.parent  # the recorded track
+            if cfg.get("track") in (None, track):
+                sources.append(own)
+            else:  # another track of the same run: its dataset root, <root>/<subset>/<track> or <root>/<track>
+                sources += [own.parent.parent, own.parent]
         for src in sources:
             try:
                 audio = _load_track(src, track, cfg.get("subset"), cfg.get("excerpt"))
@@ -136,8 +138,11 @@ def frames(data, *, track, targets, metric="SDR", root=None):
             handles, names = ax.get_legend_handles_labels()
             if handles:
                 break
-    fig.legend(handles, names, loc="outside lower center", ncols=min(3, max(1, len(names))), frameon=False,
-               fontsize=8)
+    # as many columns as the longest name lets fit in the figure's width (8 pt text: about 5 pt a character,
+    # plus the line handle), at most 3
+    longest = max((len(n) for n in names), default=1)
+    ncols = max(1, min(3, len(names), int(fig.get_figwidth() * 72 - 16) // (5 * longest + 40)))
+    fig.legend(handles, names, loc="outside lower center", ncols=ncols, frameon=False, fontsize=8)
     fig.suptitle(f"{track}: per-frame {metric}" + ("" if notes else "; dashed grey: the target's RMS"), fontsize=10)
     return fig, list(dict.fromkeys(notes))
 
