@@ -44,6 +44,16 @@ def _num(v):
     return "" if math.isnan(v) else repr(v)
 
 
+def _param(v):
+    """A parameter as the spec writes it: floats on the search's 0.1 grid without the grid's rounding noise
+    (Optuna stores ``low + k * step``: 87.10000000000001)."""
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return repr(round(v, 6))
+    return v
+
+
 def trial_rows(study, params, targets):
     """``trials.csv``'s header and rows of every trial of ``study``."""
     header = list(TRIAL_COLUMNS) + [f"param_{p}" for p in params] + [f"target_{t}" for t in targets]
@@ -55,7 +65,7 @@ def trial_rows(study, params, targets):
             dur = repr((t.datetime_complete - t.datetime_start).total_seconds())
         row = [t.number, t.state.name, _num(t.value) if t.value is not None else "", a.get("spec", ""),
                a.get("prune_reason", "") or a.get("fail_reason", ""), dur]
-        row += ["" if t.params.get(p) is None else t.params[p] for p in params]
+        row += [_param(t.params.get(p)) for p in params]
         tv = a.get("targets") or {}
         row += [_num(tv.get(x)) for x in targets]
         rows.append(row)
