@@ -308,3 +308,23 @@ def test_same_seed_same_trials(tmp_path):
                      "--seed", "5", "--out", str(out), "--no-final-eval", "--quiet"]) == 0
         runs.append([(t.state.name, t.user_attrs["spec"]) for t in _study(out).trials])
     assert runs[0] == runs[1]
+
+
+@pytest.mark.skipif(not HQ_ROOT.is_dir(), reason=f"shared previews not found at {HQ_ROOT}")
+def test_validate_on_scores_the_best_on_other_tracks(tmp_path, capsys):
+    """--validate-on test: the search runs on train, the final eval on the test subset's tracks only."""
+    import pandas as pd
+
+    root = tmp_path / "root"
+    for subset, track in (("train", "Music Delta - 80s Rock"), ("test", "The Easton Ellises - Falcon 69")):
+        (root / subset).mkdir(parents=True)
+        (root / subset / track).symlink_to(HQ_ROOT / "train" / track)
+    out = tmp_path / "out"
+    assert main(["search", "--root", str(root), "--subset", "train", "--family", "stft", "--windows", "1024:4096",
+                 "--trials", "2", "--validate-on", "test", "--out", str(out), "--quiet"]) == 0
+    capsys.readouterr()
+    searched = {t.user_attrs.get("spec") for t in _study(out).trials}
+    assert _study(out).user_attrs["mssoracle"]["tracks"] == ["Music Delta - 80s Rock"]
+    df = pd.read_csv(out / "results.csv")
+    assert set(df.track) == {"The Easton Ellises - Falcon 69"} and set(df.subset) == {"test"}
+    assert {"mpi-stft-2048-512", "mpi-stft-4096-1024"} <= set(df.method) and searched
