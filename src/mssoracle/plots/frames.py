@@ -33,7 +33,21 @@ def frame_rms(signal, *, rate, win=1.0, hop=1.0):
         return np.arange(n) * hop, 20 * np.log10(np.maximum(rms, 1e-10))
 
 
+#: the last track decoded for an RMS, ``(key, TrackAudio)``: the targets of one figure share one decode
+_LAST = [None, None]
+
+
 def _load_track(root, track, subset, excerpt):
+    key = (str(root), track, subset, tuple(sorted((excerpt or {}).items())))
+    if _LAST[0] == key:
+        return _LAST[1]
+    _LAST[0] = _LAST[1] = None  # never two tracks in memory at once
+    audio = _decode_track(root, track, subset, excerpt)
+    _LAST[0], _LAST[1] = key, audio
+    return audio
+
+
+def _decode_track(root, track, subset, excerpt):
     from ..datasets import excerpt_samples, open_dataset
 
     ds = open_dataset(root, subset=subset if subset in ("train", "test") else None, track_names=[track], quiet=True)
@@ -131,6 +145,7 @@ def frames(data, *, track, targets, metric="SDR", root=None):
             ax2.tick_params(axis="y", labelsize=8)
             ax.set_zorder(ax2.get_zorder() + 1)
             ax.patch.set_visible(False)
+    _LAST[0] = _LAST[1] = None  # the figure's RMS are drawn: free the track
     axes[-1].set_xlabel("time (s, frame start)")
     handles, names = axes[0].get_legend_handles_labels()
     if not handles:
