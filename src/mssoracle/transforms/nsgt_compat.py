@@ -41,7 +41,9 @@ as the package's ``forward`` yields it); NSGT: ``frames_g = M_g``.
 Speed: one set of gather/scatter tables per (scale, length, options), cached; the batched kernels
 of :mod:`.nsgt_kernels` (all slices of a block in one rfft, the supports gathered, one batched
 inverse FFT per group; numpy via scipy.fft on a thread pool, torch on any device), where the
-package loops over slices and bands in Python.
+package loops over slices and bands in Python.  The host matrix form with a length ``M`` that has a
+large prime factor (log 262 from 32.9 Hz, sllen 32768: ``M = 808 = 8 * 101``) uses the factored
+DFTs of :mod:`.nsgt_compat_kernels`, which never transform the zero padding.
 """
 
 import collections
@@ -54,6 +56,7 @@ import numpy as np
 
 from .. import backend, validators
 from ..errors import ParameterError
+from . import nsgt_compat_kernels as fkernels
 from . import nsgt_kernels as kernels
 from .base import BLOCK_SAMPLES, Block, Stream, Transform, check_finite
 
@@ -395,6 +398,21 @@ class CompatPlan:
         with self._lock:
             self._cache[key] = out
         return out
+
+    def factored(self, dtype):
+        """Tables of :mod:`.nsgt_compat_kernels` per group (host arrays of real ``dtype``), None for a
+        group whose length ``M`` is smooth or whose bands all fill it (the plain FFT is as fast)."""
+        key = ("factored", str(dtype))
+        with self._lock:
+            got = self._cache.get(key)
+        if got is not None:
+            return got
+        tabs = [fkernels.plan_group(g.M, g.arows, g.acols, g.afid, g.awin, g.aconj, g.srows, g.scols, g.swin,
+                                    g.soff, len(g.bands), self.nn // 2 + 1) for g in self.groups]
+        got = [None if t is None else fkernels.cast(t, np.dtype(dtype).type) for t in tabs]
+        with self._lock:
+            self._cache[key] = got
+        return got
 
     def arrays(self, dtype, like):
         """Tables in the namespace/device of ``like`` with real ``dtype``: ``(analysis, synthesis, lanes)``;
@@ -881,7 +899,13 @@ class CompatSliCQT(CompatNSGT):
             return backend.frames(xp, seg[b0:b1, r0 * h:(r1 + 1) * h], N, h) * w
 
         cdt = xp.complex64 if x.dtype == xp.float32 else xp.complex128
-        if p.dense_pays:  # ragged: the windows fill their buffers; gather straight into them
+        fac = None if p.dense_pays or not isinstance(x, np.ndarray) else p.factored(x.dtype)
+        if fac is not None and len(p.groups) == 1 and fac[0] is not None:
+            # matrix form of a length M with a large prime factor: factored DFTs skip the zero padding
+            g = p.groups[0]
+            C = np.empty((B, len(g.bands), ns, g.M), dtype=cdt)
+            coefs = [fkernels.analyse(rows, B, ns, N, fac[0], cdt, C)]
+        elif p.dense_pays:  # ragged: the windows fill their buffers; gather straight into them
             coefs = kernels.analyse(rows, B, ns, N, p.dense_arrays(x.dtype, x), cdt, x, None)
         else:  # matrix: mostly zero padding; gather and scatter only the supports
             ana, _, _ = p.arrays(x.dtype, x)
@@ -907,7 +931,11 @@ class CompatSliCQT(CompatNSGT):
             edges[(b0, b1, r0, 0)] = backend.copy(yy[:, 0, :h])
             edges[(b0, b1, r1, 1)] = backend.copy(yy[:, -1, h:])
 
-        kernels.synthesise(cs, shapes, None, p.Kc, self.sllen, emit, compact)
+        fac = p.factored(rdt) if isinstance(cs[0], np.ndarray) and not p.dense_pays else None
+        if fac is not None and len(cs) == 1 and fac[0] is not None:
+            fkernels.synthesise(cs[0], fac[0], lanes, p.Kc, self.sllen, emit)
+        else:
+            kernels.synthesise(cs, shapes, None, p.Kc, self.sllen, emit, compact)
         for (b0, b1, j, half), v in edges.items():
             if half == 0:
                 other = edges.get((b0, b1, j, 1))
