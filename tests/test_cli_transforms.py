@@ -44,3 +44,26 @@ def test_transforms_bad_spec_exit_2(capsys):
         err = capsys.readouterr().err
         assert rc == 2
         assert err.startswith("mssoracle transforms: error:") and err.count("\n") == 1
+
+
+def test_transforms_describes_compat_specs(capsys):
+    # compat=nsgt: the package's bands (the band at Nyquist dropped), sllen/trlen, groups, frame bounds
+    rc = cli.main(["transforms", "slicq:scale=bark,bins=262,fmin=32.9,compat=nsgt",
+                   "slicq:scale=log,bins=262,fmin=32.9,sllen=32768,trlen=8192,form=matrix,compat=nsgt,reducedform=1",
+                   "nsgt:scale=mel,bins=100,fmin=20,compat=nsgt", "--duration", "10"])
+    out = capsys.readouterr()
+    assert rc == 0 and out.err == ""
+    bark, log, mel = out.out.strip().split("\n\n")
+    assert "slicq-bark-262-32.9-sllen18060-trlen4516-compatnsgt" in bark
+    assert ("bins 262 (261 below Nyquist, 1 at/above Nyquist dropped as the package does; 263 computed bands: "
+            "DC + 261 + Nyquist), groups 69 (ragged)") in bark
+    assert "slice length 18060" in bark and "transition 4516" in bark and "FFT length 18060" in bark
+    assert "window lengths 16..292 FFT bins" in bark
+    lo, hi = (float(v) for v in re.search(r"frame bounds \(the package's normalisation\) \[([\d.]+), ([\d.]+)\]",
+                                          bark).groups())
+    assert 0 < lo < hi
+    assert "261 computed bands: reducedform=1" in log and "groups 1 (matrix)" in log
+    assert "time samples per band 796..796 per slice" in log and "memory for 10 s of stereo" in log
+    assert "101 computed bands: DC + 99 + Nyquist" in mel and "slice length: none" in mel
+    for block in (bark, log, mel):
+        assert re.search(r"per second of stereo: [\d,]+ \(x[\d.]+ stft:4096:1024\)", block)

@@ -6,6 +6,7 @@ import sys
 from .. import validators
 from ..errors import ParameterError
 from ..transforms import SCALE_KINDS, TRANSFORMS, from_spec
+from ..transforms.nsgt_compat import CompatNSGT
 
 STFT_REFERENCE = "stft:4096:1024"
 
@@ -58,6 +59,9 @@ def describe(spec, *, sample_rate, duration, stft_rate):
     t = from_spec(spec, sample_rate=sample_rate)
     length = max(1, int(round(duration * sample_rate)))
     lines, warnings = [f"{t.spec}  ({t.name})"], []
+    if isinstance(t, CompatNSGT):
+        return describe_compat(t, lines, sample_rate=sample_rate, length=length, duration=duration,
+                               stft_rate=stft_rate)
     if not hasattr(t, "scale"):  # an STFT or another transform without a frequency scale
         per_sec, coefs = _rate(t, sample_rate)
         lines.append(f"  bins {coefs[0].shape[-2]}, groups {len(coefs)}")
@@ -99,6 +103,49 @@ def describe(spec, *, sample_rate, duration, stft_rate):
         lines.append(f"  memory for {duration:g} s of stereo (complex64, whole signal): ragged {_gb(ragged):.2f} GB, "
                      f"matrix form {_gb(matrix):.2f} GB")
     return lines, warnings, _gb(matrix)
+
+
+def describe_compat(t, lines, *, sample_rate, length, duration, stft_rate):
+    """:func:`describe` for a ``compat=nsgt`` transform (nsgt 0.19's layout: its computed bands, window
+    lengths in FFT bins, the diagonal of its frame operator)."""
+    sliced = t.sliced
+    plan = t.plan(t.sllen if sliced else length)
+    groups = plan.groups
+    nb = len(plan.bands)
+    kept = plan.K
+    dropped = f", {t.bins - kept} at/above Nyquist dropped as the package does" if kept < t.bins else ""
+    what = {0: f"DC + {kept} + Nyquist", 1: "reducedform=1: no DC/Nyquist",
+            2: "reducedform=2: no DC/Nyquist nor the end bands"}[t.reducedform]
+    lines.append(f"  bins {t.bins} ({kept} below Nyquist{dropped}; {nb} computed bands: {what}), "
+                 f"groups {len(groups)} ({t.form})")
+    per_slice = sum(len(g.bands) * g.M for g in groups)
+    Ms = [g.M for g in groups]
+    if sliced:
+        per_sec = per_slice * sample_rate / t.hop * 2
+        lines.append(f"  slice length {t.sllen} ({t.sllen / sample_rate * 1000:.0f} ms), transition {t.trlen}, "
+                     f"hop {t.hop}, FFT length {plan.nn}")
+        n_slices = t.n_slices(length)
+        matrix = nb * max(int(m) for m in plan.M[plan.bands]) * n_slices * 2
+        ragged = per_slice * n_slices * 2
+    else:
+        per_sec = per_slice / (length / sample_rate) * 2
+        lines.append(f"  slice length: none (one NSGT over the whole signal; FFT length {plan.nn} "
+                     f"for {duration:g} s)")
+        matrix = nb * max(int(m) for m in plan.M[plan.bands]) * 2
+        ragged = per_slice * 2
+    lines.append(f"  complex coefficients per second of stereo: {per_sec:,.0f} (x{per_sec / stft_rate:.2f} "
+                 f"{STFT_REFERENCE})")
+    lens = plan.lengths[plan.bands]
+    lo, hi = t.frame_bounds(t.sllen if sliced else length)
+    lines.append(f"  window lengths {int(lens.min())}..{int(lens.max())} FFT bins (of {plan.nn}); time samples per "
+                 f"band {min(Ms)}..{max(Ms)}{' per slice' if sliced else ''}; frame bounds (the package's "
+                 f"normalisation) [{lo:.3f}, {hi:.3f}]")
+    if t.form == "matrix":
+        lines.append(f"  memory for {duration:g} s of stereo (complex64, whole signal): matrix {_gb(matrix):.2f} GB")
+    else:
+        lines.append(f"  memory for {duration:g} s of stereo (complex64, whole signal): ragged {_gb(ragged):.2f} GB, "
+                     f"matrix form {_gb(matrix):.2f} GB")
+    return lines, [], _gb(matrix)
 
 
 def list_registered():
