@@ -55,8 +55,11 @@ REFERENCE = Path(__file__).resolve().parent.parent / "tests" / "data" / "algorit
 #: specs beyond each transform kind's registered example
 TRANSFORM_SPECS = {
     "stft": ["stft:1024:256:kaiser-8.6", "stft:n_fft=1000,hop=250,center=false"],
-    "nsgt": ["nsgt:scale=vqlog,bins=48,fmin=40,gamma=10,form=matrix"],
-    "slicq": ["slicq:scale=oct,bins=6,fmin=200", "slicq:scale=mel,bins=60,fmin=40,fmax=16000,form=matrix"],
+    "nsgt": ["nsgt:scale=vqlog,bins=48,fmin=40,gamma=10,form=matrix",
+             "nsgt:scale=mel,bins=40,fmin=40,compat=nsgt"],
+    # compat=nsgt shares its kind's version; the matrix form's M = 1064 = 56 * 19 takes the factored DFTs
+    "slicq": ["slicq:scale=oct,bins=6,fmin=200", "slicq:scale=mel,bins=60,fmin=40,fmax=16000,form=matrix",
+              "slicq:scale=log,bins=48,fmin=50,sllen=8192,trlen=2048,form=matrix,compat=nsgt"],
 }
 #: oracle specs beyond each oracle's listed ones (option variants)
 ORACLE_SPECS = {
