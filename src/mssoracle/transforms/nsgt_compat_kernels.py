@@ -69,7 +69,7 @@ def _worth(n, P, Q):
     """Whether a band of ``n`` rows of ``P`` is cheaper factored than by a plain FFT of ``P Q``:
     the product costs ``P Q n`` multiply-adds; an FFT of length ``M`` with a prime factor ``Q`` about
     ``M (Q/2 + sum of P's factors)`` (measured on M = 808: factored pays up to n ~ 40)."""
-    return Q > 7 and n * 2.5 < Q + 2 * sum(_factors(P))
+    return Q > 7 and n <= Q and n * 2.5 < Q + 2 * sum(_factors(P))
 
 
 def plan_group(M, arows, acols, afid, awin, aconj, srows, scols, swin, soff, nbands, sentinel):
