@@ -27,7 +27,9 @@ def _rel(a, b):
 def test_factored_equals_the_plain_fft(monkeypatch, dtype, tol):
     t = from_spec(SPEC, sample_rate=44100)
     tabs = t.plan(t.sllen).factored(dtype)[0]
-    assert tabs is not None and len(tabs["abuckets"]) and len(tabs["plain"])  # both paths are exercised
+    # all three paths are exercised: exact DFT rows, factored DFTs, the plain FFT
+    assert tabs is not None and len(tabs["adirect"]) and len(tabs["sdirect"]) and len(tabs["abuckets"]) \
+        and len(tabs["sbuckets"]) and len(tabs["plain"])
     rs = np.random.RandomState(3)
     x = rs.standard_normal((2, 30000)).astype(dtype)
     c = t.forward(x)

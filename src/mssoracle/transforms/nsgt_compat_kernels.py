@@ -20,7 +20,9 @@ never transformed:
   ``(.., Q) @ (Q, n)`` that yields only the ``n P`` bins around the band's support.
 
 Cost per band and row about ``M n`` complex multiply-adds instead of an FFT of length ``M``; bands
-whose support spans most of ``M`` keep the plain FFT (:func:`plan_group`).  The numbers differ
+whose support spans most of ``M`` keep the plain FFT, and the shortest supports (at most
+:data:`DIRECT_MAX` bins) are one product with their exact DFT rows, shared by all the bands with the
+same offsets (:func:`plan_group`).  The numbers differ
 from the plain FFT's by rounding only.  Work is cut into the tasks of
 :func:`.nsgt_kernels.chunks` (one row, a run of slices each; planned from the sizes alone, so the
 numbers do not depend on the thread budget).
@@ -32,10 +34,12 @@ import scipy.fft as sfft
 from .. import threads
 from . import nsgt_kernels as kernels
 
-__all__ = ["split_length", "plan_group", "cast", "analyse", "synthesise", "SMOOTH"]
+__all__ = ["split_length", "plan_group", "cast", "analyse", "synthesise", "SMOOTH", "DIRECT_MAX"]
 
 #: prime factors an FFT of length ``P`` handles at full speed
 SMOOTH = (2, 3, 5, 7)
+#: supports of at most this many bins use their exact DFT rows (one product, no FFT)
+DIRECT_MAX = 24
 
 
 def _factors(n):
@@ -131,9 +135,55 @@ def plan_group(M, arows, acols, afid, awin, aconj, srows, scols, swin, soff, nba
     fset = set(fact)
     plain = np.array([r for r in range(nbands) if r not in fset], dtype=np.int64)
 
+    # the shortest supports: one product with the band's exact DFT rows (the same for every band with
+    # the same offsets), no twiddle and no FFT of length P
+    adirect, sdirect = {}, {}
+    ad = _signed(acols, M)
+    sdd = _signed(scols, M)
+    afact, sfact = [], []
+    for r in fact:
+        sel = np.flatnonzero(arows == r)
+        key = tuple(np.sort(ad[sel]).tolist())
+        (adirect.setdefault(key, []) if len(key) <= DIRECT_MAX else afact).append(r)
+        sel = np.flatnonzero(srows == r)
+        if len(sel):
+            key = tuple(np.unique(sdd[sel]).tolist())
+            (sdirect.setdefault(key, []) if len(key) <= DIRECT_MAX else sfact).append(r)
+    mm = np.arange(M)
+    dbuckets_a = []
+    for key, rows in adirect.items():
+        offs = np.array(key, dtype=np.int64)
+        rows = np.array(rows, dtype=np.int64)
+        nb, Lg = len(rows), len(offs)
+        idx = np.empty((nb, Lg), dtype=np.int64)
+        win = np.empty((nb, Lg))
+        sgn = np.empty((nb, Lg))
+        for i, r in enumerate(rows):
+            sel = np.flatnonzero(arows == r)
+            order = np.argsort(ad[sel])
+            sel = sel[order]
+            idx[i], win[i], sgn[i] = afid[sel], awin[sel], np.where(conj[sel], -1.0, 1.0)
+        W = np.exp(2j * np.pi * (np.outer(offs, mm) % M) / M) / M
+        dbuckets_a.append(dict(rows=rows, idx=idx, win=win[:, None], sgn=sgn[:, None] if (sgn < 0).any() else None,
+                               W=W))
+    dbuckets_s = []
+    for key, rows in sdirect.items():
+        offs = np.array(key, dtype=np.int64)
+        rows = np.array(rows, dtype=np.int64)
+        ent, flat, pos, w = [], [], [], []
+        for i, r in enumerate(rows):
+            sel = np.flatnonzero(srows == r)
+            ent.append(np.full(len(sel), i))
+            flat.append(np.searchsorted(offs, sdd[sel]))
+            pos.append(soff + sel)
+            w.append(swin[sel])
+        WH = np.exp(-2j * np.pi * (np.outer(mm, offs) % M) / M)
+        dbuckets_s.append(dict(rows=rows, WH=WH, band=np.concatenate(ent), flat=np.concatenate(flat),
+                               pos=np.concatenate(pos), w=np.concatenate(w)))
+
     abuckets = []
     byn = {}
-    for r in fact:
+    for r in afact:
         byn.setdefault(ar[r][1], []).append(r)
     for n, rows in sorted(byn.items()):
         rows = np.array(rows, dtype=np.int64)
@@ -156,9 +206,8 @@ def plan_group(M, arows, acols, afid, awin, aconj, srows, scols, swin, soff, nba
 
     sbuckets = []
     byn = {}
-    for r in fact:
-        if r in sr:
-            byn.setdefault(sr[r][1], []).append(r)
+    for r in sfact:
+        byn.setdefault(sr[r][1], []).append(r)
     for n, rows in sorted(byn.items()):
         rows = np.array(rows, dtype=np.int64)
         nb = len(rows)
@@ -183,7 +232,7 @@ def plan_group(M, arows, acols, afid, awin, aconj, srows, scols, swin, soff, nba
     ssel = np.flatnonzero(np.isin(srows, plain))
     plain_a = (where[arows[asel]], acols[asel], afid[asel], awin[asel], np.flatnonzero(conj[asel]))
     plain_s = (where[srows[ssel]], scols[ssel], swin[ssel], soff + ssel)
-    return dict(P=P, Q=Q, M=int(M), abuckets=abuckets, sbuckets=sbuckets, plain=plain, plain_a=plain_a,
+    return dict(P=P, Q=Q, M=int(M), abuckets=abuckets, sbuckets=sbuckets, adirect=dbuckets_a, sdirect=dbuckets_s, plain=plain, plain_a=plain_a,
                 plain_s=plain_s)
 
 
@@ -201,6 +250,8 @@ def cast(tabs, dtype):
                 d[k] = v.astype(cdt)
         return d
 
+    out["adirect"] = [fix(b) for b in tabs["adirect"]]
+    out["sdirect"] = [fix(b) for b in tabs["sdirect"]]
     out["abuckets"] = [fix(b) for b in tabs["abuckets"]]
     out["sbuckets"] = [fix(b) for b in tabs["sbuckets"]]
     r, c, f, w, cj = tabs["plain_a"]
@@ -230,6 +281,13 @@ def analyse(rows, B, S, N, tabs, cdtype, out):
         for b in range(b1 - b0):
             Rb = R[b]
             dst = out[b0 + b, :, s0:s1, :]  # (bands, sc, M)
+            for bk in tabs["adirect"]:
+                nbk = len(bk["rows"])
+                A = np.take(Rb, bk["idx"], axis=-1)  # (sc, nbk, Lg)
+                A = np.multiply(A.transpose(1, 0, 2), bk["win"])  # (nbk, sc, Lg)
+                if bk["sgn"] is not None:
+                    A.imag *= bk["sgn"]
+                dst[bk["rows"]] = (A.reshape(nbk * sc, -1) @ bk["W"]).reshape(nbk, sc, M)
             for bk in tabs["abuckets"]:
                 nbk, n = len(bk["rows"]), bk["n"]
                 A = np.take(Rb, bk["idx"], axis=-1)  # (sc, nbk, P n)
@@ -271,6 +329,12 @@ def synthesise(coefs, tabs, lanes, K, N, emit):
         for b in range(b1 - b0):
             src = coefs[b0 + b, :, s0:s1, :]  # (bands, sc, M)
             Vb = V[b]
+            for bk in tabs["sdirect"]:
+                nbk = len(bk["rows"])
+                Z = (src[bk["rows"]].reshape(nbk * sc, M) @ bk["WH"]).reshape(nbk, sc, -1)
+                vals = Z[bk["band"], :, bk["flat"]]  # (entries, sc)
+                vals *= bk["w"][:, None]
+                Vb[:, bk["pos"]] = vals.T
             for bk in tabs["sbuckets"]:
                 nbk, n = len(bk["rows"]), bk["n"]
                 G = sfft.fft(src[bk["rows"]].reshape(nbk, sc, P, Q), axis=2, overwrite_x=True, workers=1)
