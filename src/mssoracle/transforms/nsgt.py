@@ -125,6 +125,7 @@ from ..errors import ParameterError
 from ..specs import parse_colon_spec
 from .. import backend
 from . import nsgt_kernels as kernels
+from .nsgt_signals import check_signal, complex_dtype, format_number, to_numpy, via_numpy
 from .base import BLOCK_SAMPLES, Block, Stream, Transform, check_finite, register_transform
 from . import nsgt_compat
 from .nsgt_plan import PLANS, next_even_smooth, slice_window
@@ -143,15 +144,6 @@ _REFERENCE_RATE = 44100
 TORCH_NATIVE_CPU = False
 
 
-def _fmt(v):
-    """A number of a name or spec: ``262``, ``32.9``, ``1e-05``; exact (shortest round-trip text), so that a
-    name parses back to the very same numbers."""
-    v = float(v)
-    if v.is_integer() and abs(v) < 1e15:
-        return str(int(v))
-    return repr(v).replace("+", "")
-
-
 def _via_numpy(t):
     """CPU tensors without autograd use the numpy core (zero-copy in and out).
 
@@ -160,50 +152,13 @@ def _via_numpy(t):
     torch's ops (median of 12, 4 interleaved rounds, 2-core shared machine at load 3.0, 2026-12-01;
     ``bench_nsgt.py --only anchor`` vs ``--only anchor --torch-native``).  Torch's intra-op threads
     on top of the task pool oversubscribe the cores; with one torch thread native is still slower."""
-    return t.device.type == "cpu" and not TORCH_NATIVE_CPU and not t.requires_grad
+    return via_numpy(t, native=TORCH_NATIVE_CPU)
 
 
 def _compact_pays(plan, a):
     """Whether the sliced kernels gather only the supports (the matrix form's buffers are mostly zero
     padding)."""
     return plan.K > 2 * plan.Kc
-
-
-def _to_numpy(t):
-    import torch
-
-    if t.dtype not in (torch.float32, torch.float64, torch.complex64, torch.complex128):
-        t = t.double()
-    return t.detach().resolve_conj().numpy()
-
-
-def _check_signal(x):
-    """A real float32/float64 signal ``(..., time)`` (numpy: no copy when already one)."""
-    if backend.is_torch(x):
-        import torch
-
-        if x.is_complex():
-            raise ParameterError("the NSGT takes real signals; got a complex tensor")
-        if x.dtype not in (torch.float32, torch.float64):
-            x = x.to(torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else torch.float64)
-    else:
-        x = np.asarray(x)
-        if np.iscomplexobj(x):
-            raise ParameterError("the NSGT takes real signals; got a complex array")
-        if x.dtype != np.float32:
-            x = x.astype(np.float64, copy=False)
-    if x.ndim < 1:
-        raise ParameterError("signal must have a time axis, got a scalar")
-    validators.length(x.shape[-1], "length", minimum=1)
-    return x
-
-
-def _complex_dtype(c, torch_in):
-    if torch_in:
-        import torch
-
-        return torch.complex64 if c.dtype in (torch.complex64, torch.float32) else torch.complex128
-    return np.complex64 if np.asarray(c).dtype in (np.complex64, np.float32) else np.complex128
 
 
 class NSGT(Transform):
@@ -272,13 +227,13 @@ class NSGT(Transform):
     # -- naming ---------------------------------------------------------
     def _name_parts(self):
         s = self.scale
-        parts = [self.kind, s.kind, str(s.bins_arg), _fmt(s.fmin)]
+        parts = [self.kind, s.kind, str(s.bins_arg), format_number(s.fmin)]
         if s.fmax != s.nyquist:
-            parts.append("fmax" + _fmt(s.fmax))
+            parts.append("fmax" + format_number(s.fmax))
         elif self.sample_rate != _REFERENCE_RATE:  # fmax = Nyquist depends on the rate: name it
             parts.append(f"sr{self.sample_rate}")
         if s.gamma:
-            parts.append("gamma" + _fmt(s.gamma))
+            parts.append("gamma" + format_number(s.gamma))
         return parts
 
     @property
@@ -291,12 +246,12 @@ class NSGT(Transform):
     @property
     def spec(self):
         s = self.scale
-        items = [f"scale={s.kind}", f"bins={s.bins_arg}", f"fmin={_fmt(s.fmin)}"]
+        items = [f"scale={s.kind}", f"bins={s.bins_arg}", f"fmin={format_number(s.fmin)}"]
         if s.fmax != s.nyquist:
-            items.append(f"fmax={_fmt(s.fmax)}")
+            items.append(f"fmax={format_number(s.fmax)}")
         items += self._spec_extra()
         if s.gamma:
-            items.append(f"gamma={_fmt(s.gamma)}")
+            items.append(f"gamma={format_number(s.gamma)}")
         if self.form != "ragged":
             items.append(f"form={self.form}")
         return f"{self.kind}:" + ",".join(items)
@@ -365,7 +320,7 @@ class NSGT(Transform):
         torch_in = backend.is_torch(coefficients[0])
         lead = tuple(coefficients[0].shape[:-2])
         B = int(np.prod(lead)) if lead else 1
-        cdt = _complex_dtype(coefficients[0], torch_in)
+        cdt = complex_dtype(coefficients[0], torch_in)
         xp = backend.namespace(coefficients[0])
         cs = []
         for C, g in zip(coefficients, p.groups):
@@ -383,9 +338,9 @@ class NSGT(Transform):
         if backend.is_torch(x) and _via_numpy(x):
             import torch
 
-            _check_signal(x)
-            return [torch.from_numpy(c) for c in self.forward(_to_numpy(x))]
-        x = _check_signal(x)
+            check_signal(x)
+            return [torch.from_numpy(c) for c in self.forward(to_numpy(x))]
+        x = check_signal(x)
         check_finite(x, self.name)
         xp = backend.namespace(x)
         L = x.shape[-1]
@@ -418,7 +373,7 @@ class NSGT(Transform):
                 and _via_numpy(coefficients[0]):
             import torch
 
-            return torch.from_numpy(self.inverse([_to_numpy(c) for c in coefficients], length))
+            return torch.from_numpy(self.inverse([to_numpy(c) for c in coefficients], length))
         cs, lead, cdt = self._coefficients(coefficients, length, 1)
         p = self.plan(length)
         xp = backend.namespace(cs[0])
@@ -585,16 +540,16 @@ class SliCQT(NSGT):
 
     def forward(self, x):
         """Analyse ``x`` ``(..., channels, time)``; returns a list of ``(..., channels, bands_g, slices * M_g)``."""
-        check_finite(_check_signal(x), self.name)
+        check_finite(check_signal(x), self.name)
         return self._forward_slices(x, 0, None)
 
     def _forward_slices(self, x, s0, s1):
         if backend.is_torch(x) and _via_numpy(x):
             import torch
 
-            _check_signal(x)
-            return [torch.from_numpy(c) for c in self._forward_slices(_to_numpy(x), s0, s1)]
-        x = _check_signal(x)
+            check_signal(x)
+            return [torch.from_numpy(c) for c in self._forward_slices(to_numpy(x), s0, s1)]
+        x = check_signal(x)
         if s1 is None:
             s1 = self.n_slices(x.shape[-1])
         return self._analyse(x, s0, s1)
@@ -613,7 +568,7 @@ class SliCQT(NSGT):
                 and _via_numpy(coefficients[0]):
             import torch
 
-            y, lead = self._inverse_slices([_to_numpy(c) for c in coefficients], length, s0, s1)
+            y, lead = self._inverse_slices([to_numpy(c) for c in coefficients], length, s0, s1)
             return torch.from_numpy(y), lead
         cs, lead, cdt = self._coefficients(coefficients, length, s1 - s0)
         return self._synthesise(cs, cdt), lead

@@ -58,6 +58,7 @@ from .. import backend, validators
 from ..errors import ParameterError
 from . import nsgt_compat_kernels as fkernels
 from . import nsgt_kernels as kernels
+from .nsgt_signals import check_signal, format_number, to_numpy, via_numpy
 from .base import BLOCK_SAMPLES, Block, Stream, Transform, check_finite
 
 __all__ = ["CompatNSGT", "CompatSliCQT", "CompatSliCQTStream", "COMPAT_SCALES", "package_scale",
@@ -77,11 +78,8 @@ _DBND = 1e-8  # step of the package's numerical derivative of the scale (its Q)
 TORCH_NATIVE_CPU = False
 
 
-def _fmt(v):
-    v = float(v)
-    if v.is_integer() and abs(v) < 1e15:
-        return str(int(v))
-    return repr(v).replace("+", "")
+def _via_numpy(t):
+    return via_numpy(t, native=TORCH_NATIVE_CPU)
 
 
 # ----------------------------------------------------------------------------
@@ -488,38 +486,6 @@ def clear_plans():
     _blackman_harris.cache_clear()
 
 
-def _via_numpy(t):
-    return t.device.type == "cpu" and not TORCH_NATIVE_CPU and not t.requires_grad
-
-
-def _to_numpy(t):
-    import torch
-
-    if t.dtype not in (torch.float32, torch.float64, torch.complex64, torch.complex128):
-        t = t.double()
-    return t.detach().resolve_conj().numpy()
-
-
-def _check_signal(x):
-    if backend.is_torch(x):
-        import torch
-
-        if x.is_complex():
-            raise ParameterError("the NSGT takes real signals; got a complex tensor")
-        if x.dtype not in (torch.float32, torch.float64):
-            x = x.to(torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else torch.float64)
-    else:
-        x = np.asarray(x)
-        if np.iscomplexobj(x):
-            raise ParameterError("the NSGT takes real signals; got a complex array")
-        if x.dtype != np.float32:
-            x = x.astype(np.float64, copy=False)
-    if x.ndim < 1:
-        raise ParameterError("signal must have a time axis, got a scalar")
-    validators.length(x.shape[-1], "length", minimum=1)
-    return x
-
-
 def _shape_only(nbg, M):
     """An array of shape ``(nbg, M)`` without memory (the kernels read only the shapes of their dense
     tables when given compact ones)."""
@@ -623,13 +589,13 @@ class CompatNSGT(Transform):
 
     # -- naming --------------------------------------------------------------
     def _head(self):
-        parts = [self.kind, self.scale_kind, str(self.bins), _fmt(self.fmin)]
+        parts = [self.kind, self.scale_kind, str(self.bins), format_number(self.fmin)]
         if self.fmax != self.sample_rate / 2:
-            parts.append("fmax" + _fmt(self.fmax))
+            parts.append("fmax" + format_number(self.fmax))
         elif self.sample_rate != _REFERENCE_RATE:
             parts.append(f"sr{self.sample_rate}")
         if self.gamma:
-            parts.append("gamma" + _fmt(self.gamma))
+            parts.append("gamma" + format_number(self.gamma))
         return parts
 
     def _slice_parts(self):
@@ -650,12 +616,12 @@ class CompatNSGT(Transform):
 
     @property
     def spec(self):
-        items = [f"scale={self.scale_kind}", f"bins={self.bins}", f"fmin={_fmt(self.fmin)}"]
+        items = [f"scale={self.scale_kind}", f"bins={self.bins}", f"fmin={format_number(self.fmin)}"]
         if self.fmax != self.sample_rate / 2:
-            items.append(f"fmax={_fmt(self.fmax)}")
+            items.append(f"fmax={format_number(self.fmax)}")
         items += [f"{k}={v}" for k, v in self._slice_items()]
         if self.gamma:
-            items.append(f"gamma={_fmt(self.gamma)}")
+            items.append(f"gamma={format_number(self.gamma)}")
         if self.form != "ragged":
             items.append(f"form={self.form}")
         items.append("compat=nsgt")
@@ -736,9 +702,9 @@ class CompatNSGT(Transform):
         if backend.is_torch(x) and _via_numpy(x):
             import torch
 
-            _check_signal(x)
-            return [torch.from_numpy(c) for c in self.forward(_to_numpy(x))]
-        x = _check_signal(x)
+            check_signal(x)
+            return [torch.from_numpy(c) for c in self.forward(to_numpy(x))]
+        x = check_signal(x)
         check_finite(x, self.name)
         xp = backend.namespace(x)
         L = x.shape[-1]
@@ -760,7 +726,7 @@ class CompatNSGT(Transform):
                 and _via_numpy(coefficients[0]):
             import torch
 
-            return torch.from_numpy(self.inverse([_to_numpy(c) for c in coefficients], length))
+            return torch.from_numpy(self.inverse([to_numpy(c) for c in coefficients], length))
         cs, lead, cdt = self._coefficients(coefficients, length, 1)
         p = self.plan(length)
         xp = backend.namespace(cs[0])
@@ -842,7 +808,7 @@ class CompatSliCQT(CompatNSGT):
         if self.min_win != DEFAULT_MIN_WIN:
             parts.append(f"minwin{self.min_win}")
         if self.qvar != DEFAULT_QVAR:
-            parts.append("qvar" + _fmt(self.qvar))
+            parts.append("qvar" + format_number(self.qvar))
         return parts + super()._option_parts()
 
     def _spec_options(self):
@@ -850,7 +816,7 @@ class CompatSliCQT(CompatNSGT):
         if self.min_win != DEFAULT_MIN_WIN:
             items.append(f"min_win={self.min_win}")
         if self.qvar != DEFAULT_QVAR:
-            items.append(f"qvar={_fmt(self.qvar)}")
+            items.append(f"qvar={format_number(self.qvar)}")
         return items + super()._spec_options()
 
     def _key(self):
@@ -946,16 +912,16 @@ class CompatSliCQT(CompatNSGT):
 
     def forward(self, x):
         """Analyse ``x (..., channels, time)``: list of ``(..., channels, bands_g, slices * M_g)``."""
-        check_finite(_check_signal(x), self.name)
+        check_finite(check_signal(x), self.name)
         return self._forward_slices(x, 0, None)
 
     def _forward_slices(self, x, s0, s1):
         if backend.is_torch(x) and _via_numpy(x):
             import torch
 
-            _check_signal(x)
-            return [torch.from_numpy(c) for c in self._forward_slices(_to_numpy(x), s0, s1)]
-        x = _check_signal(x)
+            check_signal(x)
+            return [torch.from_numpy(c) for c in self._forward_slices(to_numpy(x), s0, s1)]
+        x = check_signal(x)
         if s1 is None:
             s1 = self.n_slices(x.shape[-1])
         return self._analyse(x, s0, s1)
@@ -972,7 +938,7 @@ class CompatSliCQT(CompatNSGT):
                 and _via_numpy(coefficients[0]):
             import torch
 
-            y, lead = self._inverse_slices([_to_numpy(c) for c in coefficients], length, s0, s1)
+            y, lead = self._inverse_slices([to_numpy(c) for c in coefficients], length, s0, s1)
             return torch.from_numpy(y), lead
         cs, lead, cdt = self._coefficients(coefficients, length, s1 - s0)
         return self._synthesise(cs, cdt), lead
