@@ -292,6 +292,12 @@ def test_compat_nsgt_candidates(tmp_path, capsys):
     spec = next(t for t in _study(out).trials if t.state.name == "COMPLETE").user_attrs["spec"]
     assert "compat=nsgt" in spec and spec == from_spec(spec).spec
     capsys.readouterr()
+    # the memory budget counts compat=nsgt coefficients as it counts ours
+    from mssoracle.search.objective import coefficient_bytes
+
+    for s in ("slicq:scale=bark,bins=40,fmin=32.9", "nsgt:scale=bark,bins=40,fmin=32.9"):
+        ours, compat = (coefficient_bytes(from_spec(x), 44100 * 60) for x in (s, s + ",compat=nsgt"))
+        assert ours > 0 and 0.5 < compat / ours < 2, (s, ours, compat)
     # an enqueued spec of the other design is one line, before anything is written
     rc = main(["search", "--compat", "nsgt", "--scales", "bark", "--enqueue", "slicq:bark:30:50", "--trials", "1",
                "--out", str(tmp_path / "mismatch"), "--quiet"])

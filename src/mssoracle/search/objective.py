@@ -99,7 +99,7 @@ def coefficient_bytes(transform, length, *, channels=2, signals=5, itemsize=8):
     (8: complex64).
     """
     layout = getattr(transform, "layout", None)
-    if not callable(layout) or not hasattr(transform, "scale"):
+    if not callable(layout) or getattr(transform, "kind", None) not in ("nsgt", "slicq"):  # ours or compat=nsgt
         return 0
     groups = layout(int(length))
     total = sum(len(g["bands"]) * int(g["frames"]) for g in groups)
