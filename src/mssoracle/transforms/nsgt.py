@@ -118,14 +118,12 @@ the rate is not 44100 Hz, the name carries ``-sr{rate}`` (``nsgt-bark-262-32.9-s
 
 import re
 
-import numpy as np
-
 from .. import threads, validators
 from ..errors import ParameterError
 from ..specs import parse_colon_spec
 from .. import backend
 from . import nsgt_kernels as kernels
-from .nsgt_signals import check_signal, complex_dtype, format_number, to_numpy, via_numpy
+from .nsgt_signals import check_coefficients, check_signal, format_number, to_numpy, via_numpy
 from .base import BLOCK_SAMPLES, Block, Stream, Transform, check_finite, register_transform
 from . import nsgt_compat
 from .nsgt_plan import PLANS, next_even_smooth, slice_window
@@ -311,26 +309,7 @@ class NSGT(Transform):
     def _coefficients(self, coefficients, length, slices):
         """Checked coefficient groups as ``(B, bands_g, slices, M_g)`` arrays, the leading shape
         and the complex dtype."""
-        if not isinstance(coefficients, (list, tuple)) or not coefficients:
-            raise ParameterError("coefficients must be a non-empty list of arrays (one per group)")
-        p = self.plan(length)
-        if len(coefficients) != len(p.groups):
-            raise ParameterError(f"{self.name}: expected {len(p.groups)} coefficient groups for length {length}, "
-                                 f"got {len(coefficients)}")
-        torch_in = backend.is_torch(coefficients[0])
-        lead = tuple(coefficients[0].shape[:-2])
-        B = int(np.prod(lead)) if lead else 1
-        cdt = complex_dtype(coefficients[0], torch_in)
-        xp = backend.namespace(coefficients[0])
-        cs = []
-        for C, g in zip(coefficients, p.groups):
-            want = lead + (len(g.bands), slices * g.M)
-            if tuple(C.shape) != want:
-                raise ParameterError(f"{self.name}: coefficient group of shape {tuple(C.shape)} does not match "
-                                     f"length {length} (expected {want})")
-            C = C.to(cdt) if torch_in else np.asarray(C, dtype=cdt)
-            cs.append(xp.reshape(C, (B, len(g.bands), slices, g.M)))
-        return cs, lead, cdt
+        return check_coefficients(coefficients, self.plan(length).groups, length, slices, self.name)
 
     # -- transforms -------------------------------------------------------
     def forward(self, x):

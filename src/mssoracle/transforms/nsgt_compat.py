@@ -58,7 +58,7 @@ from .. import backend, validators
 from ..errors import ParameterError
 from . import nsgt_compat_kernels as fkernels
 from . import nsgt_kernels as kernels
-from .nsgt_signals import check_signal, format_number, to_numpy, via_numpy
+from .nsgt_signals import check_coefficients, check_signal, format_number, to_numpy, via_numpy
 from .base import BLOCK_SAMPLES, Block, Stream, Transform, check_finite
 
 __all__ = ["CompatNSGT", "CompatSliCQT", "CompatSliCQTStream", "COMPAT_SCALES", "package_scale",
@@ -670,31 +670,8 @@ class CompatNSGT(Transform):
         return float(D.min()), float(D.max())
 
     def _coefficients(self, coefficients, length, slices):
-        if not isinstance(coefficients, (list, tuple)) or not coefficients:
-            raise ParameterError("coefficients must be a non-empty list of arrays (one per group)")
-        p = self._plan_for(length)
-        if len(coefficients) != len(p.groups):
-            raise ParameterError(f"{self.name}: expected {len(p.groups)} coefficient groups for length {length}, "
-                                 f"got {len(coefficients)}")
-        torch_in = backend.is_torch(coefficients[0])
-        lead = tuple(coefficients[0].shape[:-2])
-        B = int(np.prod(lead)) if lead else 1
-        if torch_in:
-            import torch
-
-            cdt = torch.complex64 if coefficients[0].dtype in (torch.complex64, torch.float32) else torch.complex128
-        else:
-            cdt = np.complex64 if np.asarray(coefficients[0]).dtype in (np.complex64, np.float32) else np.complex128
-        xp = backend.namespace(coefficients[0])
-        cs = []
-        for C, g in zip(coefficients, p.groups):
-            want = lead + (len(g.bands), slices * g.M)
-            if tuple(C.shape) != want:
-                raise ParameterError(f"{self.name}: coefficient group of shape {tuple(C.shape)} does not match "
-                                     f"length {length} (expected {want})")
-            C = C.to(cdt) if torch_in else np.asarray(C, dtype=cdt)
-            cs.append(xp.reshape(C, (B, len(g.bands), slices, g.M)))
-        return cs, lead, cdt
+        """Checked coefficient groups (:func:`.nsgt_signals.check_coefficients`)."""
+        return check_coefficients(coefficients, self._plan_for(length).groups, length, slices, self.name)
 
     # -- transforms -------------------------------------------------------------
     def forward(self, x):

@@ -7,7 +7,7 @@ import numpy as np
 from .. import backend, validators
 from ..errors import ParameterError
 
-__all__ = ["format_number", "via_numpy", "to_numpy", "check_signal", "complex_dtype"]
+__all__ = ["format_number", "via_numpy", "to_numpy", "check_signal", "complex_dtype", "check_coefficients"]
 
 
 def format_number(v):
@@ -63,3 +63,32 @@ def complex_dtype(c, torch_in):
 
         return torch.complex64 if c.dtype in (torch.complex64, torch.float32) else torch.complex128
     return np.complex64 if np.asarray(c).dtype in (np.complex64, np.float32) else np.complex128
+
+
+def check_coefficients(coefficients, groups, length, slices, name):
+    """Checked coefficient groups as ``(B, bands_g, slices, M_g)`` arrays, the leading shape and the complex
+    dtype.
+
+    ``groups``: the plan's groups (``.bands``, ``.M``) for ``length`` samples; ``slices``: slices per group
+    (1 for a whole-signal NSGT); ``name``: the transform's, for the messages.  ParameterError on a wrong
+    number of groups or a group of the wrong shape.
+    """
+    if not isinstance(coefficients, (list, tuple)) or not coefficients:
+        raise ParameterError("coefficients must be a non-empty list of arrays (one per group)")
+    if len(coefficients) != len(groups):
+        raise ParameterError(f"{name}: expected {len(groups)} coefficient groups for length {length}, "
+                             f"got {len(coefficients)}")
+    torch_in = backend.is_torch(coefficients[0])
+    lead = tuple(coefficients[0].shape[:-2])
+    B = int(np.prod(lead)) if lead else 1
+    cdt = complex_dtype(coefficients[0], torch_in)
+    xp = backend.namespace(coefficients[0])
+    cs = []
+    for C, g in zip(coefficients, groups):
+        want = lead + (len(g.bands), slices * g.M)
+        if tuple(C.shape) != want:
+            raise ParameterError(f"{name}: coefficient group of shape {tuple(C.shape)} does not match "
+                                 f"length {length} (expected {want})")
+        C = C.to(cdt) if torch_in else np.asarray(C, dtype=cdt)
+        cs.append(xp.reshape(C, (B, len(g.bands), slices, g.M)))
+    return cs, lead, cdt
