@@ -123,8 +123,9 @@ from ..errors import ParameterError
 from ..specs import parse_colon_spec
 from .. import backend
 from . import nsgt_kernels as kernels
-from .nsgt_signals import check_coefficients, check_signal, format_number, to_numpy, via_numpy
-from .base import BLOCK_SAMPLES, Block, Stream, Transform, check_finite, register_transform
+from .nsgt_signals import (Sliced, SliceStream, check_coefficients, check_signal, format_number, to_numpy,
+                           via_numpy)
+from .base import BLOCK_SAMPLES, Transform, check_finite, register_transform
 from . import nsgt_compat
 from .nsgt_plan import PLANS, next_even_smooth, slice_window
 from .scales import SCALE_KINDS, Scale
@@ -197,6 +198,9 @@ class NSGT(Transform):
     :meth:`stream` is one whole-track block: the non-sliced NSGT's coefficients
     and plan stay proportional to the track length.
     """
+
+    #: this module's torch CPU rule (``TORCH_NATIVE_CPU``), for :class:`.nsgt_signals.Sliced`
+    _via_numpy = staticmethod(_via_numpy)
 
     kind = "nsgt"
     sliced = False
@@ -362,7 +366,7 @@ class NSGT(Transform):
         return y.reshape(lead + (length,))
 
 
-class SliCQT(NSGT):
+class SliCQT(Sliced, NSGT):
     """Sliced constant-Q transform: NSGTs of length ``sllen`` on half-overlapping slices.
 
     Parameters
@@ -435,9 +439,6 @@ class SliCQT(NSGT):
     def slices_per_block(self):
         """Slices of one stream block: about :data:`BLOCK_SAMPLES` samples (29 for Bark 262 at 44.1 kHz)."""
         return max(1, BLOCK_SAMPLES // self.hop)
-
-    def stream(self, length):
-        return SliCQTStream(self, length)
 
     # -- slices s0 .. s1-1 ----------------------------------------------
     def _segment(self, x, s0, s1):
@@ -517,72 +518,9 @@ class SliCQT(NSGT):
                 out[b0:b1, j] = v
         return xp.reshape(out, (B, (ns + 1) * h))
 
-    def forward(self, x):
-        """Analyse ``x`` ``(..., channels, time)``; returns a list of ``(..., channels, bands_g, slices * M_g)``."""
-        check_finite(check_signal(x), self.name)
-        return self._forward_slices(x, 0, None)
 
-    def _forward_slices(self, x, s0, s1):
-        if backend.is_torch(x) and _via_numpy(x):
-            import torch
-
-            check_signal(x)
-            return [torch.from_numpy(c) for c in self._forward_slices(to_numpy(x), s0, s1)]
-        x = check_signal(x)
-        if s1 is None:
-            s1 = self.n_slices(x.shape[-1])
-        return self._analyse(x, s0, s1)
-
-    def inverse(self, coefficients, length):
-        """Synthesise ``(..., channels, length)`` from coefficients shaped as :meth:`forward` returns:
-        NSGT inverse (canonical dual) per slice, times the slice window, overlap-added."""
-        length = validators.length(length, "length", minimum=1)
-        y, lead = self._inverse_slices(coefficients, length, 0, self.n_slices(length))
-        a = self.offset
-        return y[:, a:a + length].reshape(lead + (length,))
-
-    def _inverse_slices(self, coefficients, length, s0, s1):
-        """``(B, (s1 - s0 + 1) * hop)`` synthesis of slices ``s0 .. s1-1`` and the leading shape."""
-        if isinstance(coefficients, (list, tuple)) and coefficients and backend.is_torch(coefficients[0]) \
-                and _via_numpy(coefficients[0]):
-            import torch
-
-            y, lead = self._inverse_slices([to_numpy(c) for c in coefficients], length, s0, s1)
-            return torch.from_numpy(y), lead
-        cs, lead, cdt = self._coefficients(coefficients, length, s1 - s0)
-        return self._synthesise(cs, cdt), lead
-
-
-class SliCQTStream(Stream):
-    """A :class:`SliCQT` over signals of one length, in blocks of whole slices.
-
-    ``blocks[i]`` is slices ``start .. stop-1`` (:attr:`SliCQT.slices_per_block`
-    each); the slice windows' squares sum to one (a tight frame), so
-    :meth:`finish` has nothing to do."""
-
-    def __init__(self, transform, length):
-        super().__init__(transform, length)
-        S = transform.n_slices(self.length)
-        per = transform.slices_per_block
-        self.frames = transform.frames(self.length)
-        self.blocks = [Block(i, s0, min(S, s0 + per)) for i, s0 in enumerate(range(0, S, per))]
-
-    def forward(self, x, block):
-        if tuple(x.shape[-1:]) != (self.length,):
-            raise ParameterError(f"{self.transform.name}: stream input must be (..., channels, {self.length}), "
-                                 f"got shape {tuple(x.shape)}")
-        return self.transform._forward_slices(x, block.start, block.stop)
-
-    def inverse_add(self, coefficients, block, out):
-        self._check_out(out)
-        t = self.transform
-        y, lead = t._inverse_slices(coefficients, self.length, block.start, block.stop)
-        y = y.reshape(lead + (y.shape[-1],))
-        s = block.start * t.hop - t.offset
-        a, b = max(s, 0), min(s + y.shape[-1], self.length)
-        if b > a:
-            out[..., a:b] += y[..., a - s:b - s]
-        return out
+#: the stream of :class:`SliCQT` (blocks of whole slices; :class:`.nsgt_signals.SliceStream`)
+SliCQTStream = SliceStream
 
 
 # ----------------------------------------------------------------------------

@@ -58,8 +58,9 @@ from .. import backend, validators
 from ..errors import ParameterError
 from . import nsgt_compat_kernels as fkernels
 from . import nsgt_kernels as kernels
-from .nsgt_signals import check_coefficients, check_signal, format_number, to_numpy, via_numpy
-from .base import BLOCK_SAMPLES, Block, Stream, Transform, check_finite
+from .nsgt_signals import (Sliced, SliceStream, check_coefficients, check_signal, format_number, to_numpy,
+                           via_numpy)
+from .base import BLOCK_SAMPLES, Transform, check_finite
 
 __all__ = ["CompatNSGT", "CompatSliCQT", "CompatSliCQTStream", "COMPAT_SCALES", "package_scale",
            "suggested_sllen_trlen", "from_args", "clear_plans", "parse_name", "is_compat_name", "COMPAT_KEYS",
@@ -530,6 +531,9 @@ class CompatNSGT(Transform):
     (cached) and :meth:`stream` is one whole-signal block.
     """
 
+    #: this module's torch CPU rule (``TORCH_NATIVE_CPU``), for :class:`.nsgt_signals.Sliced`
+    _via_numpy = staticmethod(_via_numpy)
+
     kind = "nsgt"
     sliced = False
 
@@ -714,7 +718,7 @@ class CompatNSGT(Transform):
         return xp.reshape(y[:, :length], lead + (length,))
 
 
-class CompatSliCQT(CompatNSGT):
+class CompatSliCQT(Sliced, CompatNSGT):
     """nsgt 0.19's ``NSGT_sliced`` (``real=True``, ``recwnd=False``) behind the Transform interface.
 
     Parameters
@@ -811,9 +815,6 @@ class CompatSliCQT(CompatNSGT):
     def slices_per_block(self):
         return max(1, BLOCK_SAMPLES // self.hop)
 
-    def stream(self, length):
-        return CompatSliCQTStream(self, length)
-
     def _window(self, xp, dtype, like):
         return backend.as_like(xp, _slice_window(self.sllen, self.trlen), dtype, like)
 
@@ -887,67 +888,9 @@ class CompatSliCQT(CompatNSGT):
                 out[b0:b1, j] = v
         return xp.reshape(out, (B, (ns + 1) * h))
 
-    def forward(self, x):
-        """Analyse ``x (..., channels, time)``: list of ``(..., channels, bands_g, slices * M_g)``."""
-        check_finite(check_signal(x), self.name)
-        return self._forward_slices(x, 0, None)
 
-    def _forward_slices(self, x, s0, s1):
-        if backend.is_torch(x) and _via_numpy(x):
-            import torch
-
-            check_signal(x)
-            return [torch.from_numpy(c) for c in self._forward_slices(to_numpy(x), s0, s1)]
-        x = check_signal(x)
-        if s1 is None:
-            s1 = self.n_slices(x.shape[-1])
-        return self._analyse(x, s0, s1)
-
-    def inverse(self, coefficients, length):
-        """The package's ``backward`` (concatenated, cropped to ``length``)."""
-        length = validators.length(length, "length", minimum=1)
-        y, lead = self._inverse_slices(coefficients, length, 0, self.n_slices(length))
-        a = self.offset
-        return y[:, a:a + length].reshape(lead + (length,))
-
-    def _inverse_slices(self, coefficients, length, s0, s1):
-        if isinstance(coefficients, (list, tuple)) and coefficients and backend.is_torch(coefficients[0]) \
-                and _via_numpy(coefficients[0]):
-            import torch
-
-            y, lead = self._inverse_slices([to_numpy(c) for c in coefficients], length, s0, s1)
-            return torch.from_numpy(y), lead
-        cs, lead, cdt = self._coefficients(coefficients, length, s1 - s0)
-        return self._synthesise(cs, cdt), lead
-
-
-class CompatSliCQTStream(Stream):
-    """A :class:`CompatSliCQT` over one length in blocks of whole slices; the blocks' syntheses are
-    overlap-added into the output (the analysis windows sum to one, synthesis has none)."""
-
-    def __init__(self, transform, length):
-        super().__init__(transform, length)
-        S = transform.n_slices(self.length)
-        per = transform.slices_per_block
-        self.frames = transform.frames(self.length)
-        self.blocks = [Block(i, s0, min(S, s0 + per)) for i, s0 in enumerate(range(0, S, per))]
-
-    def forward(self, x, block):
-        if tuple(x.shape[-1:]) != (self.length,):
-            raise ParameterError(f"{self.transform.name}: stream input must be (..., channels, {self.length}), "
-                                 f"got shape {tuple(x.shape)}")
-        return self.transform._forward_slices(x, block.start, block.stop)
-
-    def inverse_add(self, coefficients, block, out):
-        self._check_out(out)
-        t = self.transform
-        y, lead = t._inverse_slices(coefficients, self.length, block.start, block.stop)
-        y = y.reshape(lead + (y.shape[-1],))
-        s = block.start * t.hop - t.offset
-        a, b = max(s, 0), min(s + y.shape[-1], self.length)
-        if b > a:
-            out[..., a:b] += y[..., a - s:b - s]
-        return out
+#: the stream of :class:`CompatSliCQT` (blocks of whole slices; :class:`.nsgt_signals.SliceStream`)
+CompatSliCQTStream = SliceStream
 
 
 # ----------------------------------------------------------------------------

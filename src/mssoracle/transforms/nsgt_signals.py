@@ -1,13 +1,16 @@
 """What the two NSGT/sliCQT designs (:mod:`.nsgt`, ours; :mod:`.nsgt_compat`, the nsgt package's) share at
-their edges: the input check, the torch CPU fast path, the complex dtype of coefficients and the number
-format of names and specs."""
+their edges: the input and coefficient checks, the torch CPU fast path, the complex dtype of coefficients,
+the number format of names and specs, and the sliced transforms' whole-slice interface and stream
+(:class:`Sliced`, :class:`SliceStream`)."""
 
 import numpy as np
 
 from .. import backend, validators
 from ..errors import ParameterError
+from .base import Block, Stream, check_finite
 
-__all__ = ["format_number", "via_numpy", "to_numpy", "check_signal", "complex_dtype", "check_coefficients"]
+__all__ = ["format_number", "via_numpy", "to_numpy", "check_signal", "complex_dtype", "check_coefficients", "Sliced",
+           "SliceStream"]
 
 
 def format_number(v):
@@ -92,3 +95,84 @@ def check_coefficients(coefficients, groups, length, slices, name):
         C = C.to(cdt) if torch_in else np.asarray(C, dtype=cdt)
         cs.append(xp.reshape(C, (B, len(g.bands), slices, g.M)))
     return cs, lead, cdt
+
+
+class Sliced:
+    """The whole-slice interface of a sliced transform (a mixin, before its :class:`~.base.Transform` base).
+
+    The class provides ``hop`` (samples between slices), ``slices_per_block`` (slices of a stream block), ``offset`` (samples of the first slice before the
+    signal), ``n_slices(length)``, ``_analyse(x, s0, s1)`` (coefficients of slices ``s0 .. s1-1`` of a
+    checked signal), ``_synthesise(cs, cdt)`` (``(B, (s1 - s0 + 1) * hop)`` from checked coefficients),
+    ``_coefficients(coefficients, length, slices)`` and ``_via_numpy(t)`` (its module's torch CPU rule);
+    this gives it ``forward``, ``inverse`` and a :class:`SliceStream` of whole slices.
+    """
+
+    def stream(self, length):
+        return SliceStream(self, length)
+
+    def forward(self, x):
+        """Analyse ``x`` ``(..., channels, time)``; returns a list of ``(..., channels, bands_g, slices * M_g)``."""
+        check_finite(check_signal(x), self.name)
+        return self._forward_slices(x, 0, None)
+
+    def _forward_slices(self, x, s0, s1):
+        if backend.is_torch(x) and self._via_numpy(x):
+            import torch
+
+            check_signal(x)
+            return [torch.from_numpy(c) for c in self._forward_slices(to_numpy(x), s0, s1)]
+        x = check_signal(x)
+        if s1 is None:
+            s1 = self.n_slices(x.shape[-1])
+        return self._analyse(x, s0, s1)
+
+    def inverse(self, coefficients, length):
+        """Synthesise ``(..., channels, length)`` from coefficients shaped as :meth:`forward` returns: the
+        per-slice inverse, overlap-added, cropped to the signal."""
+        length = validators.length(length, "length", minimum=1)
+        y, lead = self._inverse_slices(coefficients, length, 0, self.n_slices(length))
+        a = self.offset
+        return y[:, a:a + length].reshape(lead + (length,))
+
+    def _inverse_slices(self, coefficients, length, s0, s1):
+        """``(B, (s1 - s0 + 1) * hop)`` synthesis of slices ``s0 .. s1-1`` and the leading shape."""
+        if isinstance(coefficients, (list, tuple)) and coefficients and backend.is_torch(coefficients[0]) \
+                and self._via_numpy(coefficients[0]):
+            import torch
+
+            y, lead = self._inverse_slices([to_numpy(c) for c in coefficients], length, s0, s1)
+            return torch.from_numpy(y), lead
+        cs, lead, cdt = self._coefficients(coefficients, length, s1 - s0)
+        return self._synthesise(cs, cdt), lead
+
+
+class SliceStream(Stream):
+    """A :class:`Sliced` transform over signals of one length, in blocks of whole slices.
+
+    ``blocks[i]`` is slices ``start .. stop-1`` (``slices_per_block`` each); the blocks' syntheses are added
+    into the output where they overlap (ours: the slice windows' squares sum to one; nsgt's: its analysis
+    windows sum to one and synthesis has none), so :meth:`finish` has nothing to do."""
+
+    def __init__(self, transform, length):
+        super().__init__(transform, length)
+        S = transform.n_slices(self.length)
+        per = transform.slices_per_block
+        self.frames = transform.frames(self.length)
+        self.blocks = [Block(i, s0, min(S, s0 + per)) for i, s0 in enumerate(range(0, S, per))]
+
+    def forward(self, x, block):
+        if tuple(x.shape[-1:]) != (self.length,):
+            raise ParameterError(f"{self.transform.name}: stream input must be (..., channels, {self.length}), "
+                                 f"got shape {tuple(x.shape)}")
+        return self.transform._forward_slices(x, block.start, block.stop)
+
+    def inverse_add(self, coefficients, block, out):
+        self._check_out(out)
+        t = self.transform
+        y, lead = t._inverse_slices(coefficients, self.length, block.start, block.stop)
+        y = y.reshape(lead + (y.shape[-1],))
+        s = block.start * t.hop - t.offset
+        a, b = max(s, 0), min(s + y.shape[-1], self.length)
+        if b > a:
+            out[..., a:b] += y[..., a - s:b - s]
+        return out
